@@ -1,0 +1,78 @@
+# trailops.cloudtrail: everything from a fresh clone with python3, make and git.
+#   make demo   the console's quick trail on a local AWS, run twice (changed=0)
+#   make test   ansible-test sanity, unit tests, integration tests on a local AWS
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+BUILD := $(CURDIR)/build
+# Where ansible finds this collection (a link to the work tree) and amazon.aws.
+COLLECTIONS := $(BUILD)/collections
+# ansible-test wants a real copy at .../ansible_collections/<namespace>/<name>,
+# outside this git checkout (it would list the copy's files through our git).
+TEST_ROOT := /tmp/trailops-ansible-test-$(shell printf %s "$(CURDIR)" | md5sum | cut -c1-10)
+TEST_COPY := $(TEST_ROOT)/ansible_collections/trailops/cloudtrail
+SITE = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+# ansible-core 2.19 bootstraps pip 24.2 in its venvs through this cached script.
+GET_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+PYTEST_ARGS ?=
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
+export ANSIBLE_LOCALHOST_WARNING := false
+export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
+export PATH := $(BIN):$(PATH)
+
+.PHONY: help setup collection demo test sanity units integration changelog clean
+
+help:
+	@echo "make demo   the console's quick trail on a local AWS (twice: the second run changes nothing)"
+	@echo "make test   ansible-test sanity, unit tests and integration tests on a local AWS"
+
+$(BIN)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+setup: $(BIN)/.installed collection
+
+# A link, so edits show at once; amazon.aws is linked from the ansible package.
+collection: $(BIN)/.installed
+	mkdir -p $(COLLECTIONS)/ansible_collections/trailops $(COLLECTIONS)/ansible_collections/amazon
+	ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/trailops/cloudtrail
+	ln -sfn $(SITE)/ansible_collections/amazon/aws $(COLLECTIONS)/ansible_collections/amazon/aws
+
+demo: setup
+	$(BIN)/python -m tests.local_aws run -- ansible-playbook playbooks/demo.yml
+
+# ansible-test sees only its own collection tree: copy ours and amazon.aws there.
+$(TEST_COPY): setup FORCE
+	rm -rf $(TEST_ROOT)
+	mkdir -p $(TEST_COPY) $(TEST_ROOT)/ansible_collections/amazon
+	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(TEST_COPY)
+	cp -a $(SITE)/ansible_collections/amazon/aws $(TEST_ROOT)/ansible_collections/amazon/aws
+	mkdir -p $(dir $(GET_PIP_CACHE))
+	cp tests/tools/get_pip_offline.py $(GET_PIP_CACHE)
+
+sanity: $(TEST_COPY)
+	cd $(TEST_COPY) && ansible-test sanity --python 3.11 --venv --requirements --color no
+
+units: setup
+	$(BIN)/python -m pytest tests/unit -q $(PYTEST_ARGS)
+
+integration: setup
+	$(BIN)/python -m pytest tests/integration -q $(PYTEST_ARGS)
+
+test: sanity units integration
+
+changelog: setup
+	$(BIN)/antsibull-changelog lint
+
+clean:
+	rm -rf $(BUILD) tests/output
+
+FORCE:

@@ -1,0 +1,117 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the trailops.cloudtrail project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""CloudTrail API wrappers shared by the modules: one function per call, each
+retried with jittered backoff on throttling and turning botocore errors into
+``AnsibleCloudTrailError``. "Not found" is data (``None``), not an exception.
+
+amazon.aws has no CloudTrail helpers in module_utils; its cloudtrail module
+calls the client inline, so these are written here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import Optional
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+# ListTags accepts at most this many trail ARNs per call.
+LIST_TAGS_BATCH = 20
+
+
+class AnsibleCloudTrailError(AnsibleAWSError):
+    pass
+
+
+class CloudTrailErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = AnsibleCloudTrailError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("TrailNotFoundException")
+
+
+def cloudtrail_retry():
+    """The retry decorator every CloudTrail client is built with: jittered
+    backoff on throttling (CloudTrail allows 1 write call a second)."""
+    return AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30)
+
+
+def client_for_region(module, region: str):
+    """A CloudTrail client for ``region`` with the module's connection options."""
+    return module.client("cloudtrail", region=region, retry_decorator=cloudtrail_retry())
+
+
+@CloudTrailErrorHandler.list_error_handler("get trail")
+def get_trail(client, name_or_arn: str) -> Optional[dict[str, Any]]:
+    """The trail as GetTrail returns it (``HomeRegion`` included), or ``None``.
+
+    From any region GetTrail also finds a multi-region trail whose home is
+    elsewhere; writes must then go through ``trail["HomeRegion"]``.
+    """
+    return client.get_trail(aws_retry=True, Name=name_or_arn)["Trail"]
+
+
+@CloudTrailErrorHandler.list_error_handler("get trail status")
+def get_trail_status(client, name_or_arn: str) -> Optional[dict[str, Any]]:
+    status = client.get_trail_status(aws_retry=True, Name=name_or_arn)
+    status.pop("ResponseMetadata", None)
+    return status
+
+
+@CloudTrailErrorHandler.list_error_handler("describe trails", [])
+def describe_trails(client, names: Optional[list[str]] = None, include_shadow_trails: bool = True) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {"includeShadowTrails": include_shadow_trails}
+    if names:
+        params["trailNameList"] = names
+    return client.describe_trails(aws_retry=True, **params)["trailList"]
+
+
+@CloudTrailErrorHandler.list_error_handler("list tags", {})
+def list_tags(client, trail_arns: list[str]) -> dict[str, dict[str, str]]:
+    """Tags of each trail ARN, as an Ansible dict, batched as ListTags allows."""
+    tags: dict[str, dict[str, str]] = {}
+    for start in range(0, len(trail_arns), LIST_TAGS_BATCH):
+        batch = trail_arns[start:start + LIST_TAGS_BATCH]
+        params: dict[str, Any] = {"ResourceIdList": batch}
+        while True:
+            response = client.list_tags(aws_retry=True, **params)
+            for entry in response.get("ResourceTagList", []):
+                tags[entry["ResourceId"]] = boto3_tag_list_to_ansible_dict(entry.get("TagsList", []))
+            if not response.get("NextToken"):
+                break
+            params["NextToken"] = response["NextToken"]
+    return tags
+
+
+@CloudTrailErrorHandler.list_error_handler("get event selectors")
+def get_event_selectors(client, trail_arn: str) -> Optional[dict[str, Any]]:
+    response = client.get_event_selectors(aws_retry=True, TrailName=trail_arn)
+    return {
+        "EventSelectors": response.get("EventSelectors") or [],
+        "AdvancedEventSelectors": response.get("AdvancedEventSelectors") or [],
+    }
+
+
+@CloudTrailErrorHandler.list_error_handler("get insight selectors", [])
+def get_insight_selectors(client, trail_arn: str) -> list[dict[str, Any]]:
+    try:
+        response = client.get_insight_selectors(aws_retry=True, TrailName=trail_arn)
+    except is_boto3_error_code("InsightNotEnabledException"):
+        return []
+    return response.get("InsightSelectors") or []
+
+
+def home_region_client(module, client, region: str, trail: Optional[dict[str, Any]]):
+    """The client to write ``trail`` with: its home region's, which is not the
+    current region for a multi-region trail created elsewhere."""
+    if trail and trail.get("HomeRegion") and trail["HomeRegion"] != region:
+        return client_for_region(module, trail["HomeRegion"])
+    return client
