@@ -19,6 +19,7 @@ SITE = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["
 # ansible-core 2.19 bootstraps pip 24.2 in its venvs through this cached script.
 GET_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 PYTEST_ARGS ?=
+SANITY_ARGS ?=
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
@@ -59,7 +60,7 @@ $(TEST_COPY): setup FORCE
 	cp tests/tools/get_pip_offline.py $(GET_PIP_CACHE)
 
 sanity: $(TEST_COPY)
-	cd $(TEST_COPY) && ansible-test sanity --python 3.11 --venv --requirements --color no
+	cd $(TEST_COPY) && ansible-test sanity --python 3.11 --venv --requirements --color no $(SANITY_ARGS)
 
 units: setup
 	$(BIN)/python -m pytest tests/unit -q $(PYTEST_ARGS)
