@@ -47,8 +47,16 @@ collection: $(BIN)/.installed
 	ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/trailops/cloudtrail
 	ln -sfn $(SITE)/ansible_collections/amazon/aws $(COLLECTIONS)/ansible_collections/amazon/aws
 
+# One local AWS for the whole demo: the quick trail, the same again (changed=0),
+# then the event history of what the two runs did.
 demo: setup
-	$(BIN)/python -m tests.local_aws run -- ansible-playbook playbooks/demo.yml
+	$(BIN)/python -m tests.local_aws run -- bash -euo pipefail -c '\
+	  ansible-playbook playbooks/demo.yml; \
+	  echo "=== the same playbook again: nothing changes ==="; \
+	  ansible-playbook playbooks/demo.yml | tee $(BUILD)/demo-rerun.log; \
+	  grep -Eq "localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0" $(BUILD)/demo-rerun.log; \
+	  echo "=== event history: what the runs did ==="; \
+	  ansible-playbook playbooks/event_history.yml'
 
 # ansible-test sees only its own collection tree: copy ours and amazon.aws there.
 $(TEST_COPY): setup FORCE
