@@ -1,0 +1,245 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the trailops.cloudtrail project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: bucket_policy
+short_description: Let CloudTrail write to an S3 bucket, merged into the bucket's policy
+version_added: 1.0.0
+description:
+  - Ensures the statements CloudTrail needs in an S3 bucket's policy, as the CloudTrail user guide gives them, merged into
+    whatever policy the bucket already has.
+  - An ACL check (V(s3:GetBucketAcl) on the bucket) and a write (V(s3:PutObject) on
+    C(arn:aws:s3:::<bucket>[/<prefix>]/AWSLogs/<account id>/*) with C(s3:x-amz-acl) = C(bucket-owner-full-control)), both for the
+    service principal C(cloudtrail.amazonaws.com) and restricted by C(aws:SourceArn) to the ARNs of O(trails).
+  - The write covers the account of every trail in O(trails); with O(organization_id) it also covers C(AWSLogs/<organization id>/*).
+  - The module owns its statements by C(Sid) and never changes or removes any other statement. It owns exactly
+    C(AWSCloudTrailAclCheck<sid_suffix>), C(AWSCloudTrailWrite<sid_suffix>) and C(AWSCloudTrailDenyInsecureTransport<sid_suffix>).
+  - With the default O(sid_suffix) these are the Sids of the user guide and of the CloudTrail console, so a bucket set up by hand
+    from the guide is adopted (its two CloudTrail statements are replaced by this module's) rather than given a second, overlapping grant.
+  - Policies are compared semantically, so statement order, list order and formatting never cause a write.
+  - A run that changes nothing makes one S3 call (GetBucketPolicy), plus one STS GetCallerIdentity when a trail is given by name
+    and O(account_id) is not set.
+  - A bucket whose current policy is not valid JSON is never overwritten; the module fails instead.
+author:
+  - trailops.cloudtrail contributors
+options:
+  bucket:
+    description:
+      - The name of the existing S3 bucket that CloudTrail delivers log files to.
+    type: str
+    required: true
+    aliases: [s3_bucket_name]
+  trails:
+    description:
+      - The trails that may write to the bucket, each by name or by ARN. Required when O(state=present).
+      - A trail given by name is taken to be in the module's region and in O(account_id) (or the caller's account).
+        A trail in another account, or a multi-region trail whose home region is not the module's region, must be given by ARN.
+      - This list is the whole set of trails for these Sids; a trail left out loses its grant on the next run.
+        To grant several independent groups of trails (for example with different O(s3_key_prefix)), run the module once per group
+        with a different O(sid_suffix).
+    type: list
+    elements: str
+  account_id:
+    description:
+      - The account of the trails given by name in O(trails).
+      - When omitted and a trail is given by name, it is the caller's account (one STS GetCallerIdentity call).
+    type: str
+  s3_key_prefix:
+    description:
+      - The trails' S3 key prefix (their C(S3KeyPrefix)), at most 200 characters. A trailing V(/) is removed; a leading V(/) is an error.
+      - Omitted or V(""), the log files are written under C(AWSLogs/) at the top of the bucket.
+    type: str
+  organization_id:
+    description:
+      - For organization trails, the organization id (V(o-...)); the write then also covers C(AWSLogs/<organization id>/*).
+    type: str
+  deny_insecure_transport:
+    description:
+      - Also ensure a statement that denies every request made without TLS (C(aws:SecureTransport) = V(false)) on the bucket and its objects.
+      - V(false) removes that statement if this module put it there.
+    type: bool
+    default: false
+  sid_suffix:
+    description:
+      - Appended to the Sids the module owns; ASCII letters and digits, at most 64 characters.
+      - The default is the suffix of the user guide's Sids. Use another value to manage a second, independent set of CloudTrail
+        statements in the same bucket (each set is then managed, and removed, on its own).
+    type: str
+    default: "20150319"
+  state:
+    description:
+      - V(present) ensures the statements. V(absent) removes the statements this module owns (for O(sid_suffix)) and deletes the
+        bucket policy only when no other statement is left.
+    type: str
+    choices: [present, absent]
+    default: present
+notes:
+  - The bucket must not be Requester Pays; CloudTrail cannot deliver to such a bucket whatever its policy.
+  - A trail that uses a KMS key also needs the key policy of the user guide; this module manages only the bucket policy.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Makes no write call; RV(policy) is the policy the bucket would have.
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the bucket policy before and after (an empty dict for no policy).
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change and makes no write call.
+    support: full
+  platform:
+    platforms: aws
+"""
+
+EXAMPLES = r"""
+- name: Let one trail write to its bucket
+  trailops.cloudtrail.bucket_policy:
+    bucket: my-cloudtrail-logs
+    trails:
+      - management-events
+
+- name: Several trails, a key prefix, an organization trail, and TLS-only access
+  trailops.cloudtrail.bucket_policy:
+    bucket: org-cloudtrail-logs
+    s3_key_prefix: cloudtrail
+    organization_id: o-abcdefghij
+    deny_insecure_transport: true
+    trails:
+      - org-trail
+      - arn:aws:cloudtrail:eu-west-1:210987654321:trail/security
+
+- name: A second, independent grant in the same bucket
+  trailops.cloudtrail.bucket_policy:
+    bucket: my-cloudtrail-logs
+    s3_key_prefix: team-b
+    sid_suffix: TeamB
+    trails:
+      - team-b-trail
+
+- name: Remove the CloudTrail statements, keeping every other statement
+  trailops.cloudtrail.bucket_policy:
+    bucket: my-cloudtrail-logs
+    state: absent
+"""
+
+RETURN = r"""
+policy:
+  description:
+    - The bucket policy after the run (the predicted one in check mode); an empty dict when the bucket has no policy.
+  returned: always
+  type: dict
+  sample:
+    Version: "2012-10-17"
+    Statement:
+      - Sid: AWSCloudTrailAclCheck20150319
+        Effect: Allow
+        Principal:
+          Service: cloudtrail.amazonaws.com
+        Action: s3:GetBucketAcl
+        Resource: arn:aws:s3:::my-cloudtrail-logs
+        Condition:
+          StringEquals:
+            aws:SourceArn: arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events
+      - Sid: AWSCloudTrailWrite20150319
+        Effect: Allow
+        Principal:
+          Service: cloudtrail.amazonaws.com
+        Action: s3:PutObject
+        Resource: arn:aws:s3:::my-cloudtrail-logs/AWSLogs/123456789012/*
+        Condition:
+          StringEquals:
+            s3:x-amz-acl: bucket-owner-full-control
+            aws:SourceArn: arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events
+statements:
+  description:
+    - The statements of RV(policy) that this module owns (for O(sid_suffix)); empty after O(state=absent).
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import DEFAULT_SID_SUFFIX
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import BucketNotFoundError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import InvalidBucketPolicyError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import desired_statements
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import ensure_bucket_policy
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import owned_sids
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import owned_statements
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import resolve_trail_arns
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import trails_needing_account
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import validate_params
+
+
+def build_desired(module, params):
+    """The statements to ensure (none for ``state: absent``). Calls STS only
+    when a trail is given by name and ``account_id`` is not set."""
+    if params["state"] == "absent":
+        return []
+    trails = params["trails"]
+    account_id = params["account_id"]
+    if trails_needing_account(trails):
+        if not module.region:
+            module.fail_json(msg="region: a region is needed to build the ARN of a trail given by name in trails; set region or give the trail's ARN")
+        if account_id is None:
+            account_id = get_aws_account_info(module)[0]
+    return desired_statements(
+        bucket=params["bucket"],
+        trail_arns=resolve_trail_arns(trails, module.region, account_id),
+        s3_key_prefix=params["s3_key_prefix"],
+        organization_id=params["organization_id"],
+        deny_insecure_transport=params["deny_insecure_transport"],
+        sid_suffix=params["sid_suffix"],
+    )
+
+
+def main():
+    argument_spec = dict(
+        bucket=dict(type="str", required=True, aliases=["s3_bucket_name"]),
+        trails=dict(type="list", elements="str"),
+        account_id=dict(type="str"),
+        s3_key_prefix=dict(type="str", no_log=False),
+        organization_id=dict(type="str"),
+        deny_insecure_transport=dict(type="bool", default=False),
+        sid_suffix=dict(type="str", default=DEFAULT_SID_SUFFIX),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+
+    error = validate_params(params)
+    if error:
+        module.fail_json(msg=error)
+
+    owned = set(owned_sids(params["sid_suffix"]).values())
+    try:
+        desired = build_desired(module, params)
+        client = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
+        changed, before, after = ensure_bucket_policy(client, params["bucket"], desired, owned, module.check_mode)
+    except (BucketNotFoundError, InvalidBucketPolicyError) as e:
+        module.fail_json(msg=e.message)
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+    result = dict(changed=changed, policy=after or {}, statements=owned_statements(after, owned))
+    if module._diff:
+        result["diff"] = dict(before=before or {}, after=after or {})
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
