@@ -1,0 +1,443 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the trailops.cloudtrail project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: event_selectors
+short_description: Manage what a CloudTrail trail records (event selectors and Insights)
+version_added: 1.0.0
+description:
+  - Ensures the event selectors (basic or advanced) and the insight selectors of one existing AWS CloudTrail trail.
+  - Basic and advanced event selectors are mutually exclusive, as they are in CloudTrail: putting one kind replaces the other.
+    O(event_selectors), O(advanced_event_selectors) and O(preset) each replace every event selector of the trail;
+    when all three are omitted the trail's event selectors are left alone.
+  - O(insight_selectors) replaces the trail's Insights types; an empty list turns Insights off; omitted, Insights are left alone.
+  - Selectors are compared the way CloudTrail reads them, ignoring the order of selectors, field selectors and value lists,
+    so running the module again with the same selectors makes no write call.
+  - CloudTrail's service limits and the Insights prerequisites are checked before any write call.
+    The limits are checked before any call; the Insights prerequisites too, except when O(insight_selectors) is given
+    without event selectors, where they are checked against the trail's current selectors after reading them.
+  - Writes go to the trail's home region (the region in its ARN), whatever region the module runs in.
+  - A run that leaves event selectors and Insights unchanged makes one CloudTrail call (GetEventSelectors),
+    and a second (GetInsightSelectors) only when O(insight_selectors) is given.
+author:
+  - trailops.cloudtrail contributors
+options:
+  trail_name:
+    description:
+      - The trail, by name or by ARN.
+      - By name, the trail is looked up in the module's region; a multi-region trail whose home region is elsewhere
+        is found among that region's shadow trails (one more call). By ARN, no lookup is needed.
+    type: str
+    required: true
+    aliases: [name, trail]
+  preset:
+    description:
+      - A named set of event selectors, instead of writing them out. Every preset keeps management events logged.
+      - V(management_events) - every management event, read and write, no data events (CloudTrail's default for a new trail).
+      - V(management_write_events) - write management events only.
+      - V(all_s3_data_events) - management events plus data events of all S3 objects (advanced selectors).
+      - V(all_lambda_invocations) - management events plus data events (invocations) of all Lambda functions (advanced selectors).
+      - V(cis_benchmark) - the CIS AWS Foundations Benchmark (v1.4.0 and later) recommendations 3.1 (read and write management events)
+        and 3.10 and 3.11 (S3 object-level logging of write and read events for all buckets), as one basic selector
+        with data resource C(arn:aws:s3), the form the benchmark's remediation uses.
+      - Mutually exclusive with O(event_selectors) and O(advanced_event_selectors).
+    type: str
+    choices: [management_events, management_write_events, all_s3_data_events, all_lambda_invocations, cis_benchmark]
+  event_selectors:
+    description:
+      - The basic event selectors the trail should have, at most 5, with at most 250 data resource values in all.
+      - Replaces the trail's basic and advanced event selectors.
+      - Mutually exclusive with O(advanced_event_selectors) and O(preset).
+    type: list
+    elements: dict
+    suboptions:
+      read_write_type:
+        description: Which events to log.
+        type: str
+        choices: [All, ReadOnly, WriteOnly]
+        default: All
+      include_management_events:
+        description: Whether the selector logs management events.
+        type: bool
+        default: true
+      exclude_management_event_sources:
+        description:
+          - Event sources whose management events are not logged. CloudTrail accepts V(kms.amazonaws.com) and V(rdsdata.amazonaws.com).
+        type: list
+        elements: str
+      data_resources:
+        description: The resources whose data events are logged.
+        type: list
+        elements: dict
+        suboptions:
+          type:
+            description:
+              - The resource type. Basic selectors accept only V(AWS::S3::Object), V(AWS::Lambda::Function) and V(AWS::DynamoDB::Table);
+                other types need O(advanced_event_selectors).
+            type: str
+            required: true
+          values:
+            description:
+              - ARNs or ARN prefixes of the resources, for example V(arn:aws:s3:::my-bucket/) for every object of a bucket,
+                V(arn:aws:s3) for all buckets, V(arn:aws:lambda) for all functions.
+            type: list
+            elements: str
+            required: true
+  advanced_event_selectors:
+    description:
+      - The advanced event selectors the trail should have, with at most 500 condition values in all.
+      - Replaces the trail's basic and advanced event selectors.
+      - Mutually exclusive with O(event_selectors) and O(preset).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: A descriptive name for the selector.
+        type: str
+      field_selectors:
+        description:
+          - The conditions, all of which an event must meet. Every selector needs one on C(eventCategory).
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          field:
+            description:
+              - The event record field, one of C(eventCategory), C(eventSource), C(eventName), C(eventType), C(readOnly),
+                C(resources.type), C(resources.ARN), C(sessionCredentialFromConsole), C(userIdentity.arn), C(errorCode), C(vpcEndpointId).
+              - C(eventCategory), C(readOnly) and C(resources.type) take only O(advanced_event_selectors[].field_selectors[].equals).
+            type: str
+            required: true
+          equals:
+            description: Values the field must equal.
+            type: list
+            elements: str
+          starts_with:
+            description: Values the field must start with.
+            type: list
+            elements: str
+          ends_with:
+            description: Values the field must end with.
+            type: list
+            elements: str
+          not_equals:
+            description: Values the field must not equal.
+            type: list
+            elements: str
+          not_starts_with:
+            description: Values the field must not start with.
+            type: list
+            elements: str
+          not_ends_with:
+            description: Values the field must not end with.
+            type: list
+            elements: str
+  insight_selectors:
+    description:
+      - The Insights types the trail should log. V([]) turns Insights off; omitted, Insights are left as they are.
+      - V(ApiCallRateInsight) needs write management events logged; V(ApiErrorRateInsight) needs read or write management events;
+        on V(Data) events, both need data events logged. This is checked against the selectors that will be in effect.
+    type: list
+    elements: dict
+    suboptions:
+      insight_type:
+        description: The Insights type.
+        type: str
+        required: true
+        choices: [ApiCallRateInsight, ApiErrorRateInsight]
+      event_categories:
+        description: The events the Insights type analyzes. CloudTrail's default is V(Management).
+        type: list
+        elements: str
+        choices: [Management, Data]
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The diff shows the normalized selectors before and after.
+  platform:
+    platforms: posix
+  idempotent:
+    description: Whether a second run with the same parameters reports no change.
+    support: full
+    details: A second run reports no change and makes no write call.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Log management events and the data events of one bucket's objects
+  trailops.cloudtrail.event_selectors:
+    trail_name: management-events
+    event_selectors:
+      - read_write_type: All
+        include_management_events: true
+        exclude_management_event_sources: [kms.amazonaws.com]
+        data_resources:
+          - type: AWS::S3::Object
+            values: ["arn:aws:s3:::amzn-s3-demo-bucket/"]
+
+- name: Log management events and writes to DynamoDB tables, except deletes, with advanced selectors
+  trailops.cloudtrail.event_selectors:
+    trail_name: arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events
+    advanced_event_selectors:
+      - name: Management events
+        field_selectors:
+          - field: eventCategory
+            equals: [Management]
+      - name: DynamoDB writes but deletes
+        field_selectors:
+          - field: eventCategory
+            equals: [Data]
+          - field: resources.type
+            equals: ["AWS::DynamoDB::Table"]
+          - field: readOnly
+            equals: ["false"]
+          - field: eventName
+            not_starts_with: [Delete]
+
+- name: What the CIS AWS Foundations Benchmark asks for, with both Insights types
+  trailops.cloudtrail.event_selectors:
+    trail_name: management-events
+    preset: cis_benchmark
+    insight_selectors:
+      - insight_type: ApiCallRateInsight
+      - insight_type: ApiErrorRateInsight
+
+- name: Turn Insights off and leave the event selectors alone
+  trailops.cloudtrail.event_selectors:
+    trail_name: management-events
+    insight_selectors: []
+"""
+
+RETURN = r"""
+trail_arn:
+  description: The trail's ARN.
+  returned: success
+  type: str
+  sample: arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events
+home_region:
+  description: The trail's home region, where the writes went.
+  returned: success
+  type: str
+  sample: us-east-1
+event_selectors:
+  description:
+    - The trail's basic event selectors after the run (in check mode, as they would be), normalized; empty when it has advanced ones.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    read_write_type:
+      description: Which events are logged.
+      type: str
+      sample: All
+    include_management_events:
+      description: Whether management events are logged.
+      type: bool
+      sample: true
+    exclude_management_event_sources:
+      description: Event sources whose management events are not logged, sorted.
+      type: list
+      elements: str
+      sample: [kms.amazonaws.com]
+    data_resources:
+      description: Resources whose data events are logged; each has C(type) and sorted C(values).
+      type: list
+      elements: dict
+      sample: [{"type": "AWS::S3::Object", "values": ["arn:aws:s3:::amzn-s3-demo-bucket/"]}]
+advanced_event_selectors:
+  description:
+    - The trail's advanced event selectors after the run (in check mode, as they would be), normalized; empty when it has basic ones.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The selector's name, V("") when it has none.
+      type: str
+      sample: Management events
+    field_selectors:
+      description: The conditions, sorted by field; each has C(field) and the operators that have values, values sorted.
+      type: list
+      elements: dict
+      sample: [{"field": "eventCategory", "equals": ["Management"]}]
+insight_selectors:
+  description: The trail's Insights types after the run (in check mode, as they would be), sorted.
+  returned: when O(insight_selectors) is given
+  type: list
+  elements: dict
+  contains:
+    insight_type:
+      description: The Insights type.
+      type: str
+      sample: ApiCallRateInsight
+    event_categories:
+      description: The events analyzed, sorted.
+      type: list
+      elements: str
+      sample: [Management]
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import AnsibleCloudTrailError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import cloudtrail_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import describe_trails
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_insight_selectors
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_client
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import INSIGHT_EVENT_CATEGORIES
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import INSIGHT_TYPES
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import PRESETS
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import READ_WRITE_TYPES
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import desired_selection
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import get_trail_event_selectors
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import insight_prerequisite_problems
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import insights_from_api
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import normalize_insights
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import parameter_problems
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import plan
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import put_event_selectors
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import put_insight_selectors
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import selection_from_api
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import trail_home_region
+
+_VALUES = dict(type="list", elements="str")
+
+
+def argument_spec():
+    field_selector = dict(
+        field=dict(type="str", required=True),
+        equals=_VALUES,
+        starts_with=_VALUES,
+        ends_with=_VALUES,
+        not_equals=_VALUES,
+        not_starts_with=_VALUES,
+        not_ends_with=_VALUES,
+    )
+    return dict(
+        trail_name=dict(type="str", required=True, aliases=["name", "trail"]),
+        preset=dict(type="str", choices=sorted(PRESETS)),
+        event_selectors=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                read_write_type=dict(type="str", choices=list(READ_WRITE_TYPES), default="All"),
+                include_management_events=dict(type="bool", default=True),
+                exclude_management_event_sources=dict(type="list", elements="str"),
+                data_resources=dict(
+                    type="list",
+                    elements="dict",
+                    options=dict(
+                        type=dict(type="str", required=True),
+                        values=dict(type="list", elements="str", required=True),
+                    ),
+                ),
+            ),
+        ),
+        advanced_event_selectors=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                name=dict(type="str"),
+                field_selectors=dict(type="list", elements="dict", required=True, options=field_selector),
+            ),
+        ),
+        insight_selectors=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                insight_type=dict(type="str", required=True, choices=list(INSIGHT_TYPES)),
+                event_categories=dict(type="list", elements="str", choices=list(INSIGHT_EVENT_CATEGORIES)),
+            ),
+        ),
+    )
+
+
+def find_trail(module, client, trail_name):
+    """(trail ARN, GetEventSelectors answer) of the trail, or fail.
+
+    By name, GetEventSelectors in the module's region answers with the ARN;
+    a multi-region trail of another home region is found by name among the
+    region's shadow trails, then read by ARN.
+    """
+    response = get_trail_event_selectors(client, trail_name)
+    if response is None and not trail_name.startswith("arn:"):
+        for trail in describe_trails(client):
+            if trail.get("Name") == trail_name and trail.get("TrailARN"):
+                response = get_trail_event_selectors(client, trail["TrailARN"])
+                break
+    if response is None:
+        module.fail_json(
+            msg=f"trail_name: no trail {trail_name!r} in {module.region} (a trail of another region is found by its ARN, or by name when it is multi-region)"
+        )
+    return response.get("TrailARN") or trail_name, response
+
+
+def run(module):
+    params = module.params
+    desired = desired_selection(params)
+    desired_insights = normalize_insights(params["insight_selectors"]) if params["insight_selectors"] is not None else None
+    if desired is not None and desired_insights:
+        problems = insight_prerequisite_problems(desired_insights, desired, "the given event selectors")
+        if problems:
+            module.fail_json(msg="; ".join(problems))
+
+    trail_name = params["trail_name"]
+    region_client = module.client("cloudtrail", retry_decorator=cloudtrail_retry())
+    # A trail ARN names its home region: read there too, and no lookup is needed.
+    client = home_region_client(module, region_client, module.region, {"HomeRegion": trail_home_region(trail_name)})
+    trail_arn, response = find_trail(module, client, trail_name)
+    home_region = trail_home_region(trail_arn) or module.region
+    if client is region_client:
+        client = home_region_client(module, region_client, module.region, {"HomeRegion": home_region})
+    current = selection_from_api(response)
+
+    current_insights = None
+    if desired_insights is not None:
+        if desired is None and desired_insights:
+            problems = insight_prerequisite_problems(desired_insights, current, "the trail's current event selectors")
+            if problems:
+                module.fail_json(msg="; ".join(problems))
+        current_insights = insights_from_api(get_insight_selectors(client, trail_arn))
+
+    steps = plan(current, desired, current_insights, desired_insights)
+    if not module.check_mode:
+        if steps["put_insights_first"]:
+            put_insight_selectors(client, trail_arn, desired_insights)
+        if steps["put_event_selectors"]:
+            put_event_selectors(client, trail_arn, desired)
+        if steps["put_insight_selectors"] and not steps["put_insights_first"]:
+            put_insight_selectors(client, trail_arn, desired_insights)
+
+    result = dict(changed=steps["changed"], trail_arn=trail_arn, home_region=home_region, **steps["after"])
+    if module._diff:
+        result["diff"] = {"before": steps["before"], "after": steps["after"]}
+    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[["preset", "event_selectors", "advanced_event_selectors"]],
+        supports_check_mode=True,
+    )
+    problems = parameter_problems(module.params)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+    try:
+        run(module)
+    except AnsibleCloudTrailError as e:
+        module.fail_json_aws_error(e)
+
+
+if __name__ == "__main__":
+    main()
