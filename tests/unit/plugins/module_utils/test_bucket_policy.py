@@ -1,0 +1,253 @@
+"""Case tables for the pure functions of module_utils/bucket_policy.py."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from ansible_collections.trailops.cloudtrail.plugins.module_utils import bucket_policy as bp
+
+ACCOUNT = "123456789012"
+ARN_A = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/a-trail"
+ARN_B = "arn:aws:cloudtrail:eu-west-1:210987654321:trail/b-trail"
+OWNED = set(bp.owned_sids().values())
+FOREIGN = {
+    "Sid": "Foreign",
+    "Effect": "Allow",
+    "Principal": {"Service": "config.amazonaws.com"},
+    "Action": "s3:PutObject",
+    "Resource": "arn:aws:s3:::b/*",
+    "Condition": {"StringEquals": {"AWS:SourceAccount": ACCOUNT}},
+}
+NO_SID = {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::b"}
+
+
+def valid(**overrides):
+    params = {
+        "bucket": "trail-logs",
+        "trails": ["a-trail"],
+        "account_id": None,
+        "s3_key_prefix": None,
+        "organization_id": None,
+        "deny_insecure_transport": False,
+        "sid_suffix": bp.DEFAULT_SID_SUFFIX,
+        "state": "present",
+    }
+    params.update(overrides)
+    return params
+
+
+@pytest.mark.parametrize(
+    "overrides, parameter",
+    [
+        ({}, None),
+        ({"trails": [ARN_A, ARN_B, "x.y_z-1"]}, None),
+        ({"state": "absent", "trails": None}, None),
+        ({"sid_suffix": ""}, None),
+        ({"s3_key_prefix": "logs/"}, None),
+        ({"s3_key_prefix": "a/b"}, None),
+        ({"account_id": ACCOUNT, "organization_id": "o-abcdefghij"}, None),
+        ({"bucket": "ab"}, "bucket"),
+        ({"bucket": "UPPER"}, "bucket"),
+        ({"bucket": "ends-"}, "bucket"),
+        ({"trails": None}, "trails"),
+        ({"trails": []}, "trails"),
+        ({"trails": ["ab"]}, "trails"),
+        ({"trails": ["x" * 129]}, "trails"),
+        ({"trails": ["-trail"]}, "trails"),
+        ({"trails": ["my-_trail"]}, "trails"),
+        ({"trails": ["my trail"]}, "trails"),
+        ({"trails": ["192.168.1.1"]}, "trails"),
+        ({"trails": ["arn:aws:s3:::bucket"]}, "trails"),
+        ({"trails": ["arn:aws:cloudtrail:us-east-1:123:trail/abc"]}, "trails"),
+        ({"trails": ["arn:aws:cloudtrail:us-east-1:123456789012:trail/a..b"]}, "trails"),
+        ({"account_id": "12345678901a"}, "account_id"),
+        ({"organization_id": "o-SHORT"}, "organization_id"),
+        ({"s3_key_prefix": "/logs"}, "s3_key_prefix"),
+        ({"s3_key_prefix": "p" * 201}, "s3_key_prefix"),
+        ({"sid_suffix": "team-b"}, "sid_suffix"),
+        ({"sid_suffix": "x" * 65}, "sid_suffix"),
+        ({"sid_suffix": "bad suffix", "state": "absent"}, "sid_suffix"),
+    ],
+)
+def test_validate_params_names_the_parameter(overrides, parameter):
+    error = bp.validate_params(valid(**overrides))
+    if parameter is None:
+        assert error is None
+    else:
+        assert error is not None and error.startswith(f"{parameter}: ")
+
+
+@pytest.mark.parametrize(
+    "trails, region, account, expected",
+    [
+        (["a-trail"], "us-east-1", ACCOUNT, [ARN_A]),
+        ([ARN_B, "a-trail", ARN_A], "us-east-1", ACCOUNT, sorted([ARN_A, ARN_B])),
+        ([ARN_B], None, None, [ARN_B]),
+        (["t-cn"], "cn-north-1", ACCOUNT, [f"arn:aws-cn:cloudtrail:cn-north-1:{ACCOUNT}:trail/t-cn"]),
+        (["t-gov"], "us-gov-west-1", ACCOUNT, [f"arn:aws-us-gov:cloudtrail:us-gov-west-1:{ACCOUNT}:trail/t-gov"]),
+    ],
+)
+def test_resolve_trail_arns(trails, region, account, expected):
+    assert bp.resolve_trail_arns(trails, region, account) == expected
+
+
+def test_resolve_trail_arns_needs_account_for_names():
+    with pytest.raises(ValueError):
+        bp.resolve_trail_arns(["a-trail"], "us-east-1", None)
+
+
+@pytest.mark.parametrize(
+    "trails, expected",
+    [([ARN_A], False), (["a-trail"], True), ([ARN_A, "b-trail"], True)],
+)
+def test_trails_needing_account(trails, expected):
+    assert bp.trails_needing_account(trails) is expected
+
+
+@pytest.mark.parametrize(
+    "kwargs, acl_source, write_resource",
+    [
+        ({}, ARN_A, f"arn:aws:s3:::bkt/AWSLogs/{ACCOUNT}/*"),
+        ({"s3_key_prefix": "p/q/"}, ARN_A, f"arn:aws:s3:::bkt/p/q/AWSLogs/{ACCOUNT}/*"),
+        ({"s3_key_prefix": ""}, ARN_A, f"arn:aws:s3:::bkt/AWSLogs/{ACCOUNT}/*"),
+        (
+            {"organization_id": "o-abcdefghij"},
+            ARN_A,
+            [f"arn:aws:s3:::bkt/AWSLogs/{ACCOUNT}/*", "arn:aws:s3:::bkt/AWSLogs/o-abcdefghij/*"],
+        ),
+        (
+            {"trail_arns": [ARN_A, ARN_B]},
+            sorted([ARN_B, ARN_A]),
+            [f"arn:aws:s3:::bkt/AWSLogs/{ACCOUNT}/*", "arn:aws:s3:::bkt/AWSLogs/210987654321/*"],
+        ),
+    ],
+)
+def test_desired_statements(kwargs, acl_source, write_resource):
+    kwargs = dict({"bucket": "bkt", "trail_arns": [ARN_A]}, **kwargs)
+    acl_check, write = bp.desired_statements(**kwargs)
+    assert acl_check["Sid"] == "AWSCloudTrailAclCheck20150319"
+    assert acl_check["Action"] == "s3:GetBucketAcl"
+    assert acl_check["Resource"] == "arn:aws:s3:::bkt"
+    assert acl_check["Condition"] == {"StringEquals": {"aws:SourceArn": acl_source}}
+    assert write["Sid"] == "AWSCloudTrailWrite20150319"
+    assert write["Action"] == "s3:PutObject"
+    assert write["Resource"] == write_resource
+    assert write["Condition"]["StringEquals"] == {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": acl_source}
+    assert {s["Principal"]["Service"] for s in (acl_check, write)} == {"cloudtrail.amazonaws.com"}
+
+
+def test_desired_statements_deny_and_suffix():
+    statements = bp.desired_statements("bkt", [ARN_A], deny_insecure_transport=True, sid_suffix="TeamB")
+    assert [s["Sid"] for s in statements] == ["AWSCloudTrailAclCheckTeamB", "AWSCloudTrailWriteTeamB", "AWSCloudTrailDenyInsecureTransportTeamB"]
+    deny = statements[2]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
+    assert deny["Resource"] == ["arn:aws:s3:::bkt", "arn:aws:s3:::bkt/*"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_desired_statements_take_the_partition_of_the_trails():
+    arn = f"arn:aws-cn:cloudtrail:cn-north-1:{ACCOUNT}:trail/t"
+    acl_check, write = bp.desired_statements("bkt", [arn])
+    assert acl_check["Resource"] == "arn:aws-cn:s3:::bkt"
+    assert write["Resource"] == f"arn:aws-cn:s3:::bkt/AWSLogs/{ACCOUNT}/*"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (None, None),
+        ('{"Version": "2012-10-17", "Statement": []}', {"Version": "2012-10-17", "Statement": []}),
+        ('{"Statement": {"Sid": "One"}}', {"Statement": {"Sid": "One"}}),
+    ],
+)
+def test_parse_policy(text, expected):
+    assert bp.parse_policy(text) == expected
+
+
+@pytest.mark.parametrize("text", ["{", "not json", "[]", '"text"', '{"Statement": "x"}'])
+def test_parse_policy_rejects(text):
+    with pytest.raises(bp.InvalidBucketPolicyError) as error:
+        bp.parse_policy(text)
+    assert error.value.message.startswith("bucket: ")
+
+
+DESIRED = bp.desired_statements("b", [ARN_A])
+ACL, WRITE = DESIRED
+OLD_ACL = dict(ACL, Condition={})
+OLD_WRITE = dict(WRITE, Resource="arn:aws:s3:::b/*")
+
+
+@pytest.mark.parametrize(
+    "current, desired, expected_statements",
+    [
+        # No policy yet: ours alone.
+        (None, DESIRED, [ACL, WRITE]),
+        # Foreign statements (with and without a Sid) stay first, untouched.
+        ({"Statement": [FOREIGN, NO_SID]}, DESIRED, [FOREIGN, NO_SID, ACL, WRITE]),
+        # Ours are replaced where they are.
+        ({"Statement": [OLD_WRITE, FOREIGN, OLD_ACL]}, DESIRED, [WRITE, FOREIGN, ACL]),
+        # A single-statement policy (Statement as an object).
+        ({"Statement": FOREIGN}, DESIRED, [FOREIGN, ACL, WRITE]),
+        # A duplicated owned Sid collapses into one statement.
+        ({"Statement": [OLD_WRITE, OLD_WRITE, FOREIGN]}, DESIRED, [WRITE, FOREIGN, ACL]),
+        # Absent: only ours go.
+        ({"Statement": [OLD_ACL, FOREIGN, WRITE]}, [], [FOREIGN]),
+        # A Sid that only looks like ours is not ours.
+        ({"Statement": [dict(FOREIGN, Sid="AWSCloudTrailWrite")]}, [], [dict(FOREIGN, Sid="AWSCloudTrailWrite")]),
+    ],
+)
+def test_merge_policy(current, desired, expected_statements):
+    before = copy.deepcopy(current)
+    merged = bp.merge_policy(current, desired, OWNED)
+    assert merged["Statement"] == expected_statements
+    assert current == before
+
+
+def test_merge_policy_keeps_policy_level_keys_and_defaults_version():
+    merged = bp.merge_policy({"Version": "2008-10-17", "Id": "mine", "Statement": [FOREIGN]}, DESIRED, OWNED)
+    assert (merged["Version"], merged["Id"]) == ("2008-10-17", "mine")
+    assert bp.merge_policy(None, DESIRED, OWNED)["Version"] == "2012-10-17"
+
+
+@pytest.mark.parametrize("current", [None, {"Statement": [ACL, WRITE]}, {"Version": "2012-10-17", "Statement": []}])
+def test_merge_policy_nothing_left_means_no_policy(current):
+    assert bp.merge_policy(current, [], OWNED) is None
+
+
+REORDERED = json.loads(json.dumps({"Statement": [dict(reversed(list(WRITE.items()))), FOREIGN, ACL], "Version": "2012-10-17"}))
+
+
+@pytest.mark.parametrize(
+    "current, after, expected",
+    [
+        (None, None, None),
+        (None, {"Statement": [ACL]}, "put"),
+        ({"Statement": [ACL]}, None, "delete"),
+        ({"Version": "2012-10-17", "Statement": [FOREIGN, ACL, WRITE]}, REORDERED, None),
+        ({"Version": "2012-10-17", "Statement": [FOREIGN, ACL, OLD_WRITE]}, REORDERED, "put"),
+        (
+            {"Statement": [dict(ACL, Condition={"StringEquals": {"aws:SourceArn": [ARN_B, ARN_A]}})]},
+            {"Statement": [dict(ACL, Condition={"StringEquals": {"aws:SourceArn": [ARN_A, ARN_B]}})]},
+            None,
+        ),
+    ],
+)
+def test_plan(current, after, expected):
+    assert bp.plan(current, after) == expected
+
+
+@pytest.mark.parametrize(
+    "prefix, expected",
+    [(None, ""), ("", ""), ("logs", "logs"), ("logs/", "logs"), ("a/b//", "a/b")],
+)
+def test_normalize_s3_key_prefix(prefix, expected):
+    assert bp.normalize_s3_key_prefix(prefix) == expected
+
+
+def test_owned_statements_picks_ours_only():
+    policy = {"Statement": [FOREIGN, ACL, NO_SID, WRITE]}
+    assert bp.owned_statements(policy, OWNED) == [ACL, WRITE]
+    assert bp.owned_statements(None, OWNED) == []
