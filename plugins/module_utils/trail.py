@@ -480,8 +480,9 @@ def update_trail(client, request: dict[str, Any]) -> dict[str, Any]:
 
 
 @CloudTrailErrorHandler.deletion_error_handler("delete trail")
-def delete_trail(client, arn: str) -> bool:
-    client.delete_trail(aws_retry=True, Name=arn)
+def delete_trail(home_client, name: str) -> bool:
+    """Delete through the home region's client, where a trail's name is unique."""
+    home_client.delete_trail(aws_retry=True, Name=name)
     return True
 
 
@@ -567,7 +568,7 @@ def ensure_trail(module, params: dict[str, Any]) -> tuple[bool, dict[str, Any], 
         if before is None:
             return False, {}, {}
         if not module.check_mode:
-            delete_trail(write_client, before["trail_arn"])
+            delete_trail(write_client, before["name"])
         return True, before, {}
 
     name = trail_name(params["name"])
