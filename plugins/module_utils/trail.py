@@ -30,10 +30,15 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import CloudTrailErrorHandler
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import client_for_region
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import describe_trails
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_event_selectors
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_insight_selectors
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_trail
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_trail_status
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_client
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import list_tags
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import insights_from_api
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import selection_from_api
 
 try:
     from botocore.exceptions import ClientError
@@ -169,6 +174,15 @@ def sns_topic_error(value: str) -> Optional[str]:
     if not _SNS_TOPIC_NAME.match(value):
         return "must be an SNS topic ARN or a topic name of 1 to 256 letters, digits, '_' and '-'"
     return None
+
+
+def validate_trail_names(names: list[str]) -> None:
+    """For ``trail_info``: each entry a trail name or a trail ARN."""
+    for entry in names:
+        try:
+            validate_params({"name": entry, "state": "absent"})
+        except TrailParameterError as e:
+            raise TrailParameterError("trail_names" + str(e)[len("name"):]) from None
 
 
 def validate_params(params: dict[str, Any]) -> None:
@@ -612,3 +626,34 @@ def ensure_trail(module, params: dict[str, Any]) -> tuple[bool, dict[str, Any], 
         stop_logging(write_client, arn)
 
     return True, before or {}, read_trail(client, arn, home_client_for) or {}
+
+
+def describe_trail_details(module, names: Optional[list[str]], include_shadow_trails: bool) -> list[dict[str, Any]]:
+    """Every trail DescribeTrails shows in the module's region (or the named
+    ones), each normalized like ``trail`` returns it, with its event selectors,
+    insight selectors, status and tags read through its home region."""
+    region = module.region
+    clients = {region: client_for_region(module, region)}
+
+    def home_client(home: str):
+        if home not in clients:
+            clients[home] = client_for_region(module, home)
+        return clients[home]
+
+    trails = describe_trails(clients[region], names or None, include_shadow_trails)
+    arns_by_home: dict[str, list[str]] = {}
+    for trail in trails:
+        arns_by_home.setdefault(home_region_of(trail), []).append(trail["TrailARN"])
+    tags: dict[str, dict[str, str]] = {}
+    for home, arns in arns_by_home.items():
+        tags.update(list_tags(home_client(home), arns))
+
+    details = []
+    for trail in trails:
+        client = home_client(home_region_of(trail))
+        arn = trail["TrailARN"]
+        entry = normalize_trail(trail, get_trail_status(client, arn), tags.get(arn, {}))
+        entry.update(selection_from_api(get_event_selectors(client, arn) or {}))
+        entry["insight_selectors"] = insights_from_api(get_insight_selectors(client, arn))
+        details.append(entry)
+    return details
