@@ -34,6 +34,9 @@ DEFAULT_SID_SUFFIX = "20150319"
 DEFAULT_POLICY_VERSION = "2012-10-17"
 
 MAX_S3_KEY_PREFIX = 200
+# S3 rejects a bucket policy over 20 KB; checked before the write so the
+# message can say why.
+MAX_POLICY_BYTES = 20 * 1024
 MAX_SID_SUFFIX = 64
 
 _SID_SUFFIX = re.compile(r"^[A-Za-z0-9]*$")
@@ -293,6 +296,16 @@ def merge_policy(
     return policy
 
 
+def policy_size_error(policy: Optional[dict[str, Any]]) -> Optional[str]:
+    """Why S3 would refuse ``policy`` for its size, or ``None``."""
+    if policy is None:
+        return None
+    size = len(json.dumps(policy, separators=(",", ":")).encode("utf-8"))
+    if size > MAX_POLICY_BYTES:
+        return f"bucket: the merged bucket policy would be {size} bytes, over S3's limit of {MAX_POLICY_BYTES}; nothing was written"
+    return None
+
+
 def plan(current: Optional[dict[str, Any]], after: Optional[dict[str, Any]]) -> Optional[str]:
     """The write that turns ``current`` into ``after``: ``"put"``,
     ``"delete"`` or ``None``. Policies are compared semantically, so order and
@@ -348,6 +361,8 @@ def ensure_bucket_policy(
     before = parse_policy(get_bucket_policy(client, bucket))
     after = merge_policy(before, desired, owned)
     action = plan(before, after)
+    if action == "put" and policy_size_error(after):
+        raise InvalidBucketPolicyError(message=policy_size_error(after))
     if action and not check_mode:
         if action == "put":
             put_bucket_policy(client, bucket, after)

@@ -25,7 +25,7 @@ description:
     and O(account_id) is not set.
   - A bucket whose current policy is not valid JSON is never overwritten; the module fails instead.
 author:
-  - trailops.cloudtrail contributors
+  - trailops.cloudtrail contributors (@trailops)
 options:
   bucket:
     description:

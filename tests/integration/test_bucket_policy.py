@@ -81,12 +81,15 @@ def test_apply_then_second_run_is_one_read(aws, bucket, run_module):
         "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": TRAIL_ARN}
     }
 
+    assert result["statements"] == policy["Statement"]
+
     aws.start_recording()
-    again = run_module("bucket_policy", params())
+    again = run_module("bucket_policy", params(), diff=True)
     calls = aws.stop_recording()
     assert again["changed"] is False, again
     assert writes(calls) == []
     assert [(c.service, c.method) for c in calls] == [("s3", "GET")]
+    assert again["diff"]["before"] == again["diff"]["after"] == policy
     assert read_policy(aws) == policy
 
 
@@ -286,6 +289,22 @@ def test_invalid_json_policy_fails_and_is_untouched(aws, bucket, run_module):
     assert aws.client("s3").get_bucket_policy(Bucket=BUCKET)["Policy"] == broken
 
 
+def test_policy_over_the_size_limit_is_not_written(aws, bucket, run_module):
+    # Just under 20 KB of foreign statements: ours would take it over 20 KB.
+    crowded = {
+        "Version": "2012-10-17",
+        "Statement": [dict(FOREIGN, Sid=f"Foreign{i}", Resource=f"arn:aws:s3:::{BUCKET}/{'k' * 100}/{i}/*") for i in range(56)],
+    }
+    put_policy(aws, crowded)
+    aws.start_recording()
+    result = run_module("bucket_policy", params())
+    calls = aws.stop_recording()
+    assert result["failed"] is True
+    assert result["msg"].startswith("bucket:") and "20480" in result["msg"]
+    assert writes(calls) == []
+    assert read_policy(aws) == crowded
+
+
 def test_missing_bucket_fails_naming_bucket(aws, run_module):
     aws.start_recording()
     result = run_module("bucket_policy", params(bucket="no-such-bucket"))
@@ -319,14 +338,37 @@ def test_bad_input_fails_before_any_call(aws, bucket, run_module, bad, parameter
     assert calls == []
 
 
+def create_trail_error(cloudtrail, name, **kwargs):
+    try:
+        cloudtrail.create_trail(Name=name, S3BucketName=BUCKET, **kwargs)
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+    return None
+
+
 def test_create_trail_needs_the_policy(aws, bucket, run_module):
     """The fidelity layer makes CreateTrail check the bucket policy as
     CloudTrail does."""
     cloudtrail = aws.client("cloudtrail")
-    with pytest.raises(ClientError) as error:
-        cloudtrail.create_trail(Name=TRAIL, S3BucketName=BUCKET)
-    assert error.value.response["Error"]["Code"] == "InsufficientS3BucketPolicyException"
+    assert create_trail_error(cloudtrail, TRAIL) == "InsufficientS3BucketPolicyException"
 
     assert run_module("bucket_policy", params())["changed"] is True
     trail = cloudtrail.create_trail(Name=TRAIL, S3BucketName=BUCKET)
     assert trail["TrailARN"] == TRAIL_ARN
+    # aws:SourceArn restricts the grant to the trails named.
+    assert create_trail_error(cloudtrail, "not-granted") == "InsufficientS3BucketPolicyException"
+
+
+def test_create_trail_with_prefix_and_tls_only(aws, bucket, run_module):
+    cloudtrail = aws.client("cloudtrail")
+    put_policy(aws, {"Version": "2012-10-17", "Statement": [FOREIGN]})
+    run_module("bucket_policy", params(trails=[TRAIL, "second", "third"], s3_key_prefix="logs", deny_insecure_transport=True))
+    # The write is granted under the prefix only.
+    assert create_trail_error(cloudtrail, TRAIL) == "InsufficientS3BucketPolicyException"
+    assert create_trail_error(cloudtrail, TRAIL, S3KeyPrefix="logs") is None
+    assert create_trail_error(cloudtrail, "second", S3KeyPrefix="logs") is None
+
+    # Without our statements, a trail that was granted can no longer be created.
+    run_module("bucket_policy", {"bucket": BUCKET, "state": "absent"})
+    assert read_policy(aws) == {"Version": "2012-10-17", "Statement": [FOREIGN]}
+    assert create_trail_error(cloudtrail, "third", S3KeyPrefix="logs") == "InsufficientS3BucketPolicyException"

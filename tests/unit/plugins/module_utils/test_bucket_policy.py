@@ -251,3 +251,18 @@ def test_owned_statements_picks_ours_only():
     policy = {"Statement": [FOREIGN, ACL, NO_SID, WRITE]}
     assert bp.owned_statements(policy, OWNED) == [ACL, WRITE]
     assert bp.owned_statements(None, OWNED) == []
+
+
+@pytest.mark.parametrize(
+    "policy, too_big",
+    [
+        (None, False),
+        ({"Statement": [ACL, WRITE]}, False),
+        ({"Statement": [dict(FOREIGN, Sid=f"S{i}", Resource="arn:aws:s3:::b/" + "k" * 100) for i in range(200)]}, True),
+    ],
+)
+def test_policy_size_error(policy, too_big):
+    error = bp.policy_size_error(policy)
+    assert (error is not None) is too_big
+    if too_big:
+        assert error.startswith("bucket: ")
