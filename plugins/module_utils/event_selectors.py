@@ -24,6 +24,7 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import CloudTrailErrorHandler
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import describe_trails
 
 # CloudTrail quotas (user guide, "Quotas in AWS CloudTrail"; API reference, PutEventSelectors).
 BASIC_SELECTORS_MAX = 5
@@ -524,6 +525,24 @@ def get_trail_event_selectors(client, trail_name: str) -> Optional[dict[str, Any
     response = client.get_event_selectors(aws_retry=True, TrailName=trail_name)
     response.pop("ResponseMetadata", None)
     return response
+
+
+def find_trail(client, trail_name: str) -> Optional[tuple[str, dict[str, Any]]]:
+    """(trail ARN, GetEventSelectors answer) of the trail, or ``None``.
+
+    By name, GetEventSelectors answers with the ARN, so no GetTrail is needed.
+    Should a multi-region trail of another home region not answer to its name
+    here, it is looked for among the region's shadow trails and read by ARN.
+    """
+    response = get_trail_event_selectors(client, trail_name)
+    if response is None and not trail_name.startswith("arn:"):
+        for trail in describe_trails(client):
+            if trail.get("Name") == trail_name and trail.get("TrailARN"):
+                response = get_trail_event_selectors(client, trail["TrailARN"])
+                break
+    if response is None:
+        return None
+    return response.get("TrailARN") or trail_name, response
 
 
 @CloudTrailErrorHandler.common_error_handler("put event selectors")

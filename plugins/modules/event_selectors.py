@@ -11,7 +11,7 @@ short_description: Manage what a CloudTrail trail records (event selectors and I
 version_added: 1.0.0
 description:
   - Ensures the event selectors (basic or advanced) and the insight selectors of one existing AWS CloudTrail trail.
-  - Basic and advanced event selectors are mutually exclusive, as they are in CloudTrail: putting one kind replaces the other.
+  - Basic and advanced event selectors are mutually exclusive, as they are in CloudTrail; putting one kind replaces the other.
     O(event_selectors), O(advanced_event_selectors) and O(preset) each replace every event selector of the trail;
     when all three are omitted the trail's event selectors are left alone.
   - O(insight_selectors) replaces the trail's Insights types; an empty list turns Insights off; omitted, Insights are left alone.
@@ -24,7 +24,7 @@ description:
   - A run that leaves event selectors and Insights unchanged makes one CloudTrail call (GetEventSelectors),
     and a second (GetInsightSelectors) only when O(insight_selectors) is given.
 author:
-  - trailops.cloudtrail contributors
+  - trailops.cloudtrail contributors (@trailops)
 options:
   trail_name:
     description:
@@ -291,7 +291,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import AnsibleCloudTrailError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import cloudtrail_retry
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import describe_trails
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_insight_selectors
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_client
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import INSIGHT_EVENT_CATEGORIES
@@ -299,7 +298,7 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selector
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import PRESETS
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import READ_WRITE_TYPES
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import desired_selection
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import get_trail_event_selectors
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import find_trail
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import insight_prerequisite_problems
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import insights_from_api
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import normalize_insights
@@ -362,26 +361,6 @@ def argument_spec():
     )
 
 
-def find_trail(module, client, trail_name):
-    """(trail ARN, GetEventSelectors answer) of the trail, or fail.
-
-    By name, GetEventSelectors in the module's region answers with the ARN;
-    a multi-region trail of another home region is found by name among the
-    region's shadow trails, then read by ARN.
-    """
-    response = get_trail_event_selectors(client, trail_name)
-    if response is None and not trail_name.startswith("arn:"):
-        for trail in describe_trails(client):
-            if trail.get("Name") == trail_name and trail.get("TrailARN"):
-                response = get_trail_event_selectors(client, trail["TrailARN"])
-                break
-    if response is None:
-        module.fail_json(
-            msg=f"trail_name: no trail {trail_name!r} in {module.region} (a trail of another region is found by its ARN, or by name when it is multi-region)"
-        )
-    return response.get("TrailARN") or trail_name, response
-
-
 def run(module):
     params = module.params
     desired = desired_selection(params)
@@ -395,7 +374,11 @@ def run(module):
     region_client = module.client("cloudtrail", retry_decorator=cloudtrail_retry())
     # A trail ARN names its home region: read there too, and no lookup is needed.
     client = home_region_client(module, region_client, module.region, {"HomeRegion": trail_home_region(trail_name)})
-    trail_arn, response = find_trail(module, client, trail_name)
+    found = find_trail(client, trail_name)
+    if found is None:
+        region = trail_home_region(trail_name) or module.region
+        module.fail_json(msg=f"trail_name: no trail {trail_name!r} in {region} (name a trail of another region by its ARN)")
+    trail_arn, response = found
     home_region = trail_home_region(trail_arn) or module.region
     if client is region_client:
         client = home_region_client(module, region_client, module.region, {"HomeRegion": home_region})

@@ -148,7 +148,10 @@ def test_normalize_insight_selector(given, normalized):
             exclude_management_event_sources=["kms.amazonaws.com"],
             data_resources=[{"type": "AWS::DynamoDB::Table", "values": ["arn:aws:dynamodb:us-east-1:123456789012:table/t"]}],
         ),
-        advanced(MGMT, {"name": "", "field_selectors": [field("eventCategory", equals=["Data"]), field("resources.ARN", starts_with=["a"], not_ends_with=["b"])]}),
+        advanced(
+            MGMT,
+            {"name": "", "field_selectors": [field("eventCategory", equals=["Data"]), field("resources.ARN", starts_with=["a"], not_ends_with=["b"])]},
+        ),
     ]
     + [es.desired_selection({"preset": name}) for name in sorted(es.PRESETS)],
 )
@@ -230,13 +233,20 @@ def problems_of(**params):
         ({"event_selectors": [{"data_resources": [{"type": "AWS::S3::Object", "values": []}]}]}, "data_resources[0].values: give at least one"),
         ({"event_selectors": [{"exclude_management_event_sources": ["s3.amazonaws.com"]}]}, "exclude_management_event_sources: CloudTrail can exclude only"),
         ({"advanced_event_selectors": []}, "advanced_event_selectors: give at least one"),
-        ({"advanced_event_selectors": [{"field_selectors": [field("eventCategory", equals=["Data"]), field("eventname", equals=["x"])]}]}, "'eventname' is not a field"),
+        (
+            {"advanced_event_selectors": [{"field_selectors": [field("eventCategory", equals=["Data"]), field("eventname", equals=["x"])]}]},
+            "'eventname' is not a field",
+        ),
         ({"advanced_event_selectors": [{"field_selectors": [field("eventName", equals=["x"])]}]}, "requires an eventCategory field selector"),
         ({"advanced_event_selectors": [{"field_selectors": [field("eventCategory")]}]}, "field_selectors[0]: give at least one operator"),
         ({"advanced_event_selectors": [{"field_selectors": [field("eventCategory", not_equals=["Data"])]}]}, "only the equals operator on eventCategory"),
         ({"advanced_event_selectors": [{"field_selectors": [field("eventCategory", equals=["Data"]), field("readOnly", starts_with=["t"])]}]}, "on readOnly"),
         (
-            {"advanced_event_selectors": [{"field_selectors": [field("eventCategory", equals=["Data"]), field("eventName", equals=["a"]), field("eventName", equals=["b"])]}]},
+            {
+                "advanced_event_selectors": [
+                    {"field_selectors": [field("eventCategory", equals=["Data"]), field("eventName", equals=["a"]), field("eventName", equals=["b"])]}
+                ]
+            },
             "field 'eventName' appears more than once",
         ),
         ({"advanced_event_selectors": [{"field_selectors": [field("eventCategory", equals=[""])]}]}, "1 to 2048 characters"),
@@ -355,3 +365,63 @@ def test_plan(current, desired, current_insights, desired_insights, writes, firs
         assert steps["after"]["insight_selectors"] == desired_insights
         assert steps["before"]["insight_selectors"] == (current_insights or [])
     assert (steps["before"] == steps["after"]) == (not steps["changed"])
+
+
+# -- finding the trail ------------------------------------------------------
+HOME_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/t1"
+
+
+class FakeCloudTrail:
+    """Answers GetEventSelectors for the names and ARNs it knows, TrailNotFoundException otherwise."""
+
+    def __init__(self, known, trails=()):
+        self.known = known
+        self.trails = list(trails)
+        self.calls = []
+
+    def get_event_selectors(self, aws_retry, TrailName):
+        from botocore.exceptions import ClientError
+
+        self.calls.append(("GetEventSelectors", TrailName))
+        if TrailName not in self.known:
+            raise ClientError({"Error": {"Code": "TrailNotFoundException", "Message": "Unknown trail"}}, "GetEventSelectors")
+        return {"TrailARN": HOME_ARN, "EventSelectors": [{"ReadWriteType": "All"}], "ResponseMetadata": {}}
+
+    def describe_trails(self, aws_retry, **params):
+        self.calls.append(("DescribeTrails", params.get("trailNameList")))
+        return {"trailList": self.trails}
+
+
+@pytest.mark.parametrize(
+    "known, trails, found, calls",
+    [
+        # by name, answered with the ARN: one call
+        ({"t1"}, [], True, [("GetEventSelectors", "t1")]),
+        # a shadow trail that does not answer to its name: found among the region's trails, read by ARN
+        (
+            {HOME_ARN},
+            [{"Name": "t1", "TrailARN": HOME_ARN}],
+            True,
+            [("GetEventSelectors", "t1"), ("DescribeTrails", None), ("GetEventSelectors", HOME_ARN)],
+        ),
+        ({HOME_ARN}, [{"Name": "other", "TrailARN": "arn:aws:cloudtrail:us-east-1:123456789012:trail/other"}], False, None),
+        (set(), [], False, None),
+    ],
+)
+def test_find_trail_by_name(known, trails, found, calls):
+    client = FakeCloudTrail(known, trails)
+    result = es.find_trail(client, "t1")
+    if not found:
+        assert result is None
+        return
+    arn, response = result
+    assert arn == HOME_ARN
+    assert "ResponseMetadata" not in response
+    assert es.selection_from_api(response) == basic()
+    assert client.calls == calls
+
+
+def test_find_trail_by_arn_never_lists_trails():
+    client = FakeCloudTrail(set(), [{"Name": "t1", "TrailARN": HOME_ARN}])
+    assert es.find_trail(client, HOME_ARN) is None
+    assert client.calls == [("GetEventSelectors", HOME_ARN)]
