@@ -14,7 +14,6 @@ pure functions here go current policy -> desired statements -> merged policy
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from typing import Any
@@ -25,6 +24,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_p
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import AnsibleS3Error
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import S3ErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import validate_bucket_name
+
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import trail_arn
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import trail_name_error
 
 SERVICE_PRINCIPAL = "cloudtrail.amazonaws.com"
 # The user guide's (and the CloudTrail console's) Sids end in this date; using
@@ -42,7 +44,6 @@ MAX_SID_SUFFIX = 64
 _SID_SUFFIX = re.compile(r"^[A-Za-z0-9]*$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
-_TRAIL_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _TRAIL_ARN = re.compile(r"^arn:(aws[a-z-]*):cloudtrail:([a-z0-9-]+):(\d{12}):trail/(.+)$")
 
 
@@ -69,21 +70,6 @@ def owned_sids(sid_suffix: str = DEFAULT_SID_SUFFIX) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- validation
-def trail_name_error(name: str) -> Optional[str]:
-    """Why ``name`` is not a valid trail name, or ``None``."""
-    if not 3 <= len(name) <= 128:
-        return "a trail name has 3 to 128 characters"
-    if not _TRAIL_NAME.match(name):
-        return "a trail name has only ASCII letters, digits, '.', '_' and '-', and starts and ends with a letter or digit"
-    if re.search(r"[._-]{2}", name):
-        return "a trail name has no adjacent '.', '_' or '-'"
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return None
-    return "a trail name is not an IP address"
-
-
 def validate_params(params: dict[str, Any]) -> Optional[str]:
     """The first problem with the module's parameters, naming the parameter
     and the rule, or ``None``. Runs before any API call."""
@@ -110,7 +96,7 @@ def validate_params(params: dict[str, Any]) -> Optional[str]:
         else:
             error = trail_name_error(trail)
         if error:
-            return f"trails: {trail!r} is not valid: {error}"
+            return f"trails: {trail!r} is not a valid trail name: it {error}"
 
     account_id = params.get("account_id")
     if account_id is not None and not _ACCOUNT_ID.match(account_id):
@@ -156,7 +142,7 @@ def resolve_trail_arns(trails: list[str], region: Optional[str], account_id: Opt
         else:
             if not region or not account_id:
                 raise ValueError(f"trail {trail!r} is given by name, so both a region and an account id are needed to build its ARN")
-            arns.add(f"arn:{partition_for_region(region)}:cloudtrail:{region}:{account_id}:trail/{trail}")
+            arns.add(trail_arn(partition_for_region(region), region, account_id, trail))
     return sorted(arns)
 
 

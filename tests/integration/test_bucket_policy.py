@@ -8,6 +8,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.local_aws.policies import cloudtrail_bucket_policy
 from tests.local_aws.server import ACCOUNT_ID, REGION
 
 BUCKET = "trail-logs"
@@ -193,35 +194,10 @@ def test_absent_with_only_our_statements_deletes_the_policy(aws, bucket, run_mod
 def test_adopts_user_guide_statements(aws, bucket, run_module):
     # As the console writes it for an organization trail: no SourceArn, and
     # the write Sid twice.
-    guide = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": ACL_CHECK,
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:GetBucketAcl",
-                "Resource": f"arn:aws:s3:::{BUCKET}",
-            },
-            {
-                "Sid": WRITE,
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"arn:aws:s3:::{BUCKET}/AWSLogs/{ACCOUNT_ID}/*",
-                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
-            },
-            {
-                "Sid": WRITE,
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"arn:aws:s3:::{BUCKET}/AWSLogs/{ORG_ID}/*",
-                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
-            },
-            FOREIGN,
-        ],
-    }
+    guide = cloudtrail_bucket_policy(BUCKET, ACCOUNT_ID)
+    assert [s["Sid"] for s in guide["Statement"]] == [ACL_CHECK, WRITE]
+    org_write = dict(guide["Statement"][1], Resource=f"arn:aws:s3:::{BUCKET}/AWSLogs/{ORG_ID}/*")
+    guide["Statement"] += [org_write, FOREIGN]
     put_policy(aws, guide)
     result = run_module("bucket_policy", params(organization_id=ORG_ID))
     assert result["changed"] is True
