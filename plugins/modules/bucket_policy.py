@@ -80,6 +80,9 @@ options:
 notes:
   - The bucket must not be Requester Pays; CloudTrail cannot deliver to such a bucket whatever its policy.
   - A trail that uses a KMS key also needs the key policy of the user guide; this module manages only the bucket policy.
+  - Trails are not looked up in CloudTrail (the policy must exist before CreateTrail accepts the bucket), so a trail that does not
+    exist yet is granted all the same.
+  - Run the module in the bucket's region; otherwise S3 answers with a redirect that costs an extra call on every run.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - amazon.aws.common.modules
