@@ -55,6 +55,9 @@ ADVANCED_FIELDS = (
 )
 # Fields CloudTrail accepts only with the Equals operator.
 EQUALS_ONLY_FIELDS = ("eventCategory", "readOnly", "resources.type")
+# The event categories a trail's advanced selectors select, and the field each
+# one requires besides eventCategory (API reference, AdvancedEventSelector).
+EVENT_CATEGORY_REQUIRED_FIELDS = {"Management": None, "Data": "resources.type", "NetworkActivity": "eventSource"}
 
 # (module option, API member) of an advanced field selector's operators.
 OPERATORS: tuple[tuple[str, str], ...] = (
@@ -362,6 +365,19 @@ def advanced_event_selector_problems(advanced_event_selectors: list[dict[str, An
         fields = [field.get("field") for field in field_selectors]
         if "eventCategory" not in fields:
             problems.append(f"{where}.field_selectors: CloudTrail requires an eventCategory field selector in every advanced selector")
+        for field in field_selectors:
+            if field.get("field") != "eventCategory":
+                continue
+            for category in field.get("equals") or []:
+                if category not in EVENT_CATEGORY_REQUIRED_FIELDS:
+                    problems.append(
+                        f"{where}.field_selectors: eventCategory of a trail is one of {', '.join(EVENT_CATEGORY_REQUIRED_FIELDS)}, not {category!r}"
+                    )
+                elif EVENT_CATEGORY_REQUIRED_FIELDS[category] and EVENT_CATEGORY_REQUIRED_FIELDS[category] not in fields:
+                    problems.append(
+                        f"{where}.field_selectors: CloudTrail requires a field selector on {EVENT_CATEGORY_REQUIRED_FIELDS[category]} "
+                        f"in an advanced selector for eventCategory {category}"
+                    )
         for f_index, field in enumerate(field_selectors):
             f_where = f"{where}.field_selectors[{f_index}]"
             name = field.get("field")

@@ -23,6 +23,7 @@ S3_WRITES = {
         {"field": "resources.ARN", "starts_with": ["arn:aws:s3:::b-bucket/", "arn:aws:s3:::a-bucket/"]},
     ],
 }
+S3_TYPE = {"field": "resources.type", "equals": ["AWS::S3::Object"]}
 BASIC = [
     {
         "read_write_type": "All",
@@ -213,6 +214,17 @@ def test_insights_and_selectors_together(aws, run_module, trail):
     assert read_selection(aws, trail) == es.normalize_selection([{"read_write_type": "ReadOnly"}], None)
 
 
+def test_insights_on_together_with_the_selectors_they_need(aws, run_module, trail):
+    """Insights turned on with selectors that newly log what they need: the selectors go first."""
+    assert run_module(MODULE, {"trail_name": TRAIL, "event_selectors": [{"read_write_type": "ReadOnly"}]})["changed"] is True
+    params = {"trail_name": TRAIL, "preset": "management_write_events", "insight_selectors": [{"insight_type": "ApiCallRateInsight"}]}
+    result, calls = run_recorded(aws, run_module, params)
+    assert not result["failed"], result
+    assert [c.action for c in writes(calls)] == ["PutEventSelectors", "PutInsightSelectors"]
+    assert read_insights(aws, trail) == es.normalize_insights([{"insight_type": "ApiCallRateInsight"}])
+    assert read_selection(aws, trail) == es.desired_selection({"preset": "management_write_events"})
+
+
 # -- presets ------------------------------------------------------------------
 @pytest.mark.parametrize("preset", sorted(es.PRESETS))
 def test_presets(aws, run_module, trail, preset):
@@ -245,15 +257,15 @@ BAD_INPUT = [
         "501 condition values",
         {
             "advanced_event_selectors": [
-                {"field_selectors": [{"field": "eventCategory", "equals": ["Data"]}, {"field": "resources.ARN", "starts_with": many_values(500)}]}
+                {"field_selectors": [{"field": "eventCategory", "equals": ["Data"]}, S3_TYPE, {"field": "resources.ARN", "starts_with": many_values(499)}]}
             ]
         },
         "advanced_event_selectors: a trail has at most 500",
     ),
     (
         "unknown field",
-        {"advanced_event_selectors": [{"field_selectors": [{"field": "eventCategory", "equals": ["Data"]}, {"field": "bucketName", "equals": ["x"]}]}]},
-        "advanced_event_selectors[0].field_selectors[1].field",
+        {"advanced_event_selectors": [{"field_selectors": [{"field": "eventCategory", "equals": ["Data"]}, S3_TYPE, {"field": "bucketName", "equals": ["x"]}]}]},
+        "advanced_event_selectors[0].field_selectors[2].field",
     ),
     (
         "unknown resource type",
@@ -269,6 +281,11 @@ BAD_INPUT = [
         "error-rate Insights without management events",
         {"advanced_event_selectors": [S3_WRITES], "insight_selectors": [{"insight_type": "ApiErrorRateInsight"}]},
         "insight_selectors: ApiErrorRateInsight needs read or write",
+    ),
+    (
+        "data events without a resource type",
+        {"advanced_event_selectors": [{"field_selectors": [{"field": "eventCategory", "equals": ["Data"]}]}]},
+        "advanced_event_selectors[0].field_selectors: CloudTrail requires a field selector on resources.type",
     ),
     ("bad trail name", {"trail_name": "my..trail", "event_selectors": [{}]}, "trail_name: "),
     ("missing trail", {"trail_name": "no-such-trail", "event_selectors": [{}]}, "trail_name: no trail 'no-such-trail'"),
@@ -325,3 +342,45 @@ def test_multi_region_trail_from_another_region(aws, run_module, multi_region_tr
     assert writes(calls) == []
     if by == "arn":
         assert sorted(cloudtrail_actions(calls)) == ["GetEventSelectors", "GetInsightSelectors"]
+
+
+# -- through ansible-playbook ---------------------------------------------------
+PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/trailops.cloudtrail.aws:
+      region: us-east-1
+  tasks:
+    - name: What the CIS benchmark asks for, with call-rate Insights (check mode)
+      trailops.cloudtrail.event_selectors: &cis
+        trail_name: selectors-trail
+        preset: cis_benchmark
+        insight_selectors:
+          - insight_type: ApiCallRateInsight
+      check_mode: true
+      register: predicted
+    - name: The same, for real
+      trailops.cloudtrail.event_selectors: *cis
+      register: applied
+    - name: The same again changes nothing
+      trailops.cloudtrail.event_selectors: *cis
+      register: again
+    - ansible.builtin.assert:
+        that:
+          - predicted is changed
+          - applied is changed
+          - again is not changed
+          - predicted.event_selectors == applied.event_selectors == again.event_selectors
+          - predicted.insight_selectors == again.insight_selectors
+"""
+
+
+def test_playbook_with_the_action_group(aws, run_playbook, trail, tmp_path):
+    playbook = tmp_path / "event_selectors.yml"
+    playbook.write_text(PLAYBOOK)
+    # The action group's defaults, not the environment, give the region.
+    result = run_playbook(str(playbook), env={"AWS_REGION": "", "AWS_DEFAULT_REGION": ""})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert read_selection(aws, trail) == es.desired_selection({"preset": "cis_benchmark"})
+    assert read_insights(aws, trail) == es.normalize_insights([{"insight_type": "ApiCallRateInsight"}])

@@ -239,6 +239,9 @@ def problems_of(**params):
         ),
         ({"advanced_event_selectors": [{"field_selectors": [field("eventName", equals=["x"])]}]}, "requires an eventCategory field selector"),
         ({"advanced_event_selectors": [{"field_selectors": [field("eventCategory")]}]}, "field_selectors[0]: give at least one operator"),
+        ({"advanced_event_selectors": [{"field_selectors": [field("eventCategory", equals=["Data"])]}]}, "requires a field selector on resources.type"),
+        ({"advanced_event_selectors": [{"field_selectors": [field("eventCategory", equals=["NetworkActivity"])]}]}, "requires a field selector on eventSource"),
+        ({"advanced_event_selectors": [{"field_selectors": [field("eventCategory", equals=["Insight"])]}]}, "not 'Insight'"),
         ({"advanced_event_selectors": [{"field_selectors": [field("eventCategory", not_equals=["Data"])]}]}, "only the equals operator on eventCategory"),
         ({"advanced_event_selectors": [{"field_selectors": [field("eventCategory", equals=["Data"]), field("readOnly", starts_with=["t"])]}]}, "on readOnly"),
         (
@@ -254,8 +257,8 @@ def problems_of(**params):
         (
             {
                 "advanced_event_selectors": [
-                    {"field_selectors": [field("eventCategory", equals=["Data"]), field("resources.ARN", starts_with=s3_values(250))]},
-                    {"field_selectors": [field("eventCategory", equals=["Data"]), field("resources.ARN", not_starts_with=s3_values(249))]},
+                    {"field_selectors": [field("eventCategory", equals=["Data"]), field("resources.type", equals=["AWS::S3::Object"]), field("resources.ARN", starts_with=s3_values(249))]},
+                    {"field_selectors": [field("eventCategory", equals=["Data"]), field("resources.type", equals=["AWS::S3::Object"]), field("resources.ARN", not_starts_with=s3_values(248))]},
                 ]
             },
             "at most 500 condition values in all its advanced selectors, 501 given",
@@ -276,8 +279,8 @@ def test_parameter_problems(params, fragment):
         {"event_selectors": [{"data_resources": [{"type": "AWS::S3::Object", "values": s3_values(125)}]}] * 2},
         {
             "advanced_event_selectors": [
-                {"field_selectors": [field("eventCategory", equals=["Data"]), field("resources.ARN", starts_with=s3_values(249))]},
-                {"field_selectors": [field("eventCategory", equals=["Data"]), field("resources.ARN", not_starts_with=s3_values(249))]},
+                {"field_selectors": [field("eventCategory", equals=["Data"]), field("resources.type", equals=["AWS::S3::Object"]), field("resources.ARN", starts_with=s3_values(248))]},
+                {"field_selectors": [field("eventCategory", equals=["Data"]), field("resources.type", equals=["AWS::S3::Object"]), field("resources.ARN", not_starts_with=s3_values(248))]},
             ]
         },
         {"insight_selectors": []},
@@ -425,3 +428,20 @@ def test_find_trail_by_arn_never_lists_trails():
     client = FakeCloudTrail(set(), [{"Name": "t1", "TrailARN": HOME_ARN}])
     assert es.find_trail(client, HOME_ARN) is None
     assert client.calls == [("GetEventSelectors", HOME_ARN)]
+
+
+def test_put_errors_become_cloudtrail_errors():
+    from botocore.exceptions import ClientError
+    from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import AnsibleCloudTrailError
+
+    class Refusing:
+        def put_event_selectors(self, **kwargs):
+            raise ClientError({"Error": {"Code": "InvalidHomeRegionException", "Message": "home region"}}, "PutEventSelectors")
+
+        def put_insight_selectors(self, **kwargs):
+            raise ClientError({"Error": {"Code": "InvalidInsightSelectorsException", "Message": "no"}}, "PutInsightSelectors")
+
+    with pytest.raises(AnsibleCloudTrailError, match="put event selectors"):
+        es.put_event_selectors(Refusing(), HOME_ARN, basic())
+    with pytest.raises(AnsibleCloudTrailError, match="put insight selectors"):
+        es.put_insight_selectors(Refusing(), HOME_ARN, CALL)
