@@ -23,6 +23,7 @@ S3_WRITES = {
         {"field": "resources.ARN", "starts_with": ["arn:aws:s3:::b-bucket/", "arn:aws:s3:::a-bucket/"]},
     ],
 }
+DATA = {"field": "eventCategory", "equals": ["Data"]}
 S3_TYPE = {"field": "resources.type", "equals": ["AWS::S3::Object"]}
 BASIC = [
     {
@@ -264,7 +265,7 @@ BAD_INPUT = [
     ),
     (
         "unknown field",
-        {"advanced_event_selectors": [{"field_selectors": [{"field": "eventCategory", "equals": ["Data"]}, S3_TYPE, {"field": "bucketName", "equals": ["x"]}]}]},
+        {"advanced_event_selectors": [{"field_selectors": [DATA, S3_TYPE, {"field": "bucketName", "equals": ["b"]}]}]},
         "advanced_event_selectors[0].field_selectors[2].field",
     ),
     (

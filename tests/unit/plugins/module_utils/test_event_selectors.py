@@ -23,6 +23,17 @@ def field(name, **operators):
     return dict({"field": name}, **operators)
 
 
+def s3_data(operator, count):
+    """An advanced selector for S3 object data events with ``count`` ARN prefixes under ``operator``."""
+    return {
+        "field_selectors": [
+            field("eventCategory", equals=["Data"]),
+            field("resources.type", equals=["AWS::S3::Object"]),
+            field("resources.ARN", **{operator: s3_values(count)}),
+        ]
+    }
+
+
 def s3_values(count):
     return [f"arn:aws:s3:::bucket-{n}/" for n in range(count)]
 
@@ -257,8 +268,8 @@ def problems_of(**params):
         (
             {
                 "advanced_event_selectors": [
-                    {"field_selectors": [field("eventCategory", equals=["Data"]), field("resources.type", equals=["AWS::S3::Object"]), field("resources.ARN", starts_with=s3_values(249))]},
-                    {"field_selectors": [field("eventCategory", equals=["Data"]), field("resources.type", equals=["AWS::S3::Object"]), field("resources.ARN", not_starts_with=s3_values(248))]},
+                    s3_data("starts_with", 249),
+                    s3_data("not_starts_with", 248),
                 ]
             },
             "at most 500 condition values in all its advanced selectors, 501 given",
@@ -279,8 +290,8 @@ def test_parameter_problems(params, fragment):
         {"event_selectors": [{"data_resources": [{"type": "AWS::S3::Object", "values": s3_values(125)}]}] * 2},
         {
             "advanced_event_selectors": [
-                {"field_selectors": [field("eventCategory", equals=["Data"]), field("resources.type", equals=["AWS::S3::Object"]), field("resources.ARN", starts_with=s3_values(248))]},
-                {"field_selectors": [field("eventCategory", equals=["Data"]), field("resources.type", equals=["AWS::S3::Object"]), field("resources.ARN", not_starts_with=s3_values(248))]},
+                s3_data("starts_with", 248),
+                s3_data("not_starts_with", 248),
             ]
         },
         {"insight_selectors": []},
