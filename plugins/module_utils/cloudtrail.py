@@ -13,9 +13,12 @@ calls the client inline, so these are written here.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Any
 from typing import Optional
 
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -24,6 +27,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 
 # ListTags accepts at most this many trail ARNs per call.
 LIST_TAGS_BATCH = 20
+
+_TRAIL_NAME = re.compile(r"^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$")
 
 
 class AnsibleCloudTrailError(AnsibleAWSError):
@@ -36,6 +41,31 @@ class CloudTrailErrorHandler(AWSErrorHandler):
     @classmethod
     def _is_missing(cls):
         return is_boto3_error_code("TrailNotFoundException")
+
+
+def trail_name_error(name: str) -> Optional[str]:
+    """Why ``name`` is not a valid trail name, or ``None``."""
+    if not 3 <= len(name) <= 128:
+        return "must be 3 to 128 characters long"
+    if not _TRAIL_NAME.match(name):
+        return (
+            "may contain only ASCII letters, digits, '.', '_' and '-', must start and end"
+            " with a letter or digit, and must not have two punctuation characters in a row"
+        )
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return None
+    return "must not be an IP address"
+
+
+def home_region_of(trail: dict[str, Any]) -> Optional[str]:
+    """The trail's home region: ``HomeRegion``, else the region in its
+    ``TrailARN`` (a trail's ARN always names its home region)."""
+    if trail.get("HomeRegion"):
+        return trail["HomeRegion"]
+    details = parse_aws_arn(trail.get("TrailARN") or "") or {}
+    return details.get("region") or None
 
 
 def cloudtrail_retry():
@@ -112,6 +142,7 @@ def get_insight_selectors(client, trail_arn: str) -> list[dict[str, Any]]:
 def home_region_client(module, client, region: str, trail: Optional[dict[str, Any]]):
     """The client to write ``trail`` with: its home region's, which is not the
     current region for a multi-region trail created elsewhere."""
-    if trail and trail.get("HomeRegion") and trail["HomeRegion"] != region:
-        return client_for_region(module, trail["HomeRegion"])
+    home = home_region_of(trail) if trail else None
+    if home and home != region:
+        return client_for_region(module, home)
     return client

@@ -14,7 +14,6 @@ named before anything is written.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 from typing import Optional
@@ -36,7 +35,9 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail imp
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_trail
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_trail_status
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_client
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_of
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import list_tags
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_name_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import insights_from_api
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import selection_from_api
 
@@ -87,7 +88,6 @@ TAGS_MAX = 50
 TAG_KEY_MAX = 128
 TAG_VALUE_MAX = 256
 
-_TRAIL_NAME = re.compile(r"^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _SNS_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _KMS_KEY_ID = re.compile(r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})$")
@@ -121,22 +121,6 @@ class TrailParameterError(Exception):
 # ---------------------------------------------------------------------------
 # Validation (no API call)
 # ---------------------------------------------------------------------------
-
-
-def trail_name_error(name: str) -> Optional[str]:
-    """Why ``name`` is not a valid trail name, or ``None``."""
-    if not 3 <= len(name) <= 128:
-        return "must be 3 to 128 characters long"
-    if not _TRAIL_NAME.match(name):
-        return (
-            "may contain only ASCII letters, digits, '.', '_' and '-', must start and end"
-            " with a letter or digit, and must not have two punctuation characters in a row"
-        )
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return None
-    return "must not be an IP address"
 
 
 def is_kms_key_arn(value: str) -> bool:
@@ -264,12 +248,6 @@ def sns_topic_arn(topic: str, trail_arn_: str) -> str:
         return topic
     details = parse_aws_arn(trail_arn_)
     return f"arn:{details['partition']}:sns:{details['region']}:{details['account_id']}:{topic}"
-
-
-def home_region_of(trail: dict[str, Any]) -> str:
-    """The trail's home region: ``HomeRegion``, else the region in its ARN
-    (a trail's ARN always names its home region)."""
-    return trail.get("HomeRegion") or parse_aws_arn(trail["TrailARN"])["region"]
 
 
 def normalize_trail(trail: dict[str, Any], status: Optional[dict[str, Any]], tags: Optional[dict[str, str]]) -> dict[str, Any]:
@@ -537,7 +515,7 @@ def read_trail(client, name_or_arn: str, home_client_for) -> Optional[dict[str, 
     trail = get_trail(client, name_or_arn)
     if trail is None:
         return None
-    home = home_client_for({"HomeRegion": home_region_of(trail)})
+    home = home_client_for(trail)
     arn = trail["TrailARN"]
     status = get_trail_status(home, arn)
     tags = list_tags(home, [arn]).get(arn, {})
@@ -586,6 +564,10 @@ def ensure_trail(module, params: dict[str, Any]) -> tuple[bool, dict[str, Any], 
         return True, before, {}
 
     name = trail_name(params["name"])
+    if before is None and params["name"].startswith("arn:") and parse_aws_arn(params["name"])["region"] != region:
+        raise TrailParameterError(
+            f"name: the trail ARN '{params['name']}' names another region than {region}, where the trail would be created"
+        )
     if before is None and not params.get("s3_bucket_name"):
         raise TrailParameterError(f"s3_bucket_name: required to create the trail '{name}', which does not exist in {region}")
 

@@ -20,7 +20,7 @@ description:
   - A multi-region trail is found from any region and changed through its home region.
   - Parameters are checked before any API call; a bucket or KMS key that does not exist is reported, naming the option, before any write call.
 author:
-  - trailops.cloudtrail contributors
+  - trailops.cloudtrail contributors (@trailops)
 options:
   name:
     description:
@@ -113,6 +113,8 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:

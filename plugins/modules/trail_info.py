@@ -17,7 +17,7 @@ description:
   - Makes one DescribeTrails call, one ListTags call per 20 trails of a home region, and three calls per trail
     (GetTrailStatus, GetEventSelectors, GetInsightSelectors).
 author:
-  - trailops.cloudtrail contributors
+  - trailops.cloudtrail contributors (@trailops)
 options:
   trail_names:
     description:
@@ -39,6 +39,8 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
     details:

@@ -60,7 +60,7 @@ def current(**overrides):
     ],
 )
 def test_trail_name_error(name, fragment):
-    problem = tr.trail_name_error(name)
+    problem = ct.trail_name_error(name)
     if fragment is None:
         assert problem is None
     else:
@@ -359,6 +359,18 @@ def test_explain_error(code, option):
         assert explanation is None
     else:
         assert explanation.startswith(f"{option}: ") and code in explanation
+
+
+@pytest.mark.parametrize(
+    "trail, home",
+    [
+        ({"HomeRegion": "eu-west-1", "TrailARN": ARN}, "eu-west-1"),
+        ({"TrailARN": ARN}, "us-east-1"),
+        ({"Name": "main-trail"}, None),
+    ],
+)
+def test_home_region_of(trail, home):
+    assert ct.home_region_of(trail) == home
 
 
 # -- the shared ListTags wrapper batches by 20 ------------------------------------
