@@ -480,10 +480,11 @@ def log_group(aws, account_id):
 
 def test_cloudwatch_logs_group_and_role_go_together(ct, log_group, account_id):
     role = f"arn:aws:iam::{account_id}:role/trail-to-logs"
+    missing_group = log_group.replace("trail-group", "no-group")
     cases = [
         ({"CloudWatchLogsLogGroupArn": log_group}, "InvalidCloudWatchLogsRoleArnException"),
         ({"CloudWatchLogsRoleArn": role}, "InvalidCloudWatchLogsLogGroupArnException"),
-        ({"CloudWatchLogsLogGroupArn": log_group.replace("trail-group", "no-group"), "CloudWatchLogsRoleArn": role}, "InvalidCloudWatchLogsLogGroupArnException"),
+        ({"CloudWatchLogsLogGroupArn": missing_group, "CloudWatchLogsRoleArn": role}, "InvalidCloudWatchLogsLogGroupArnException"),
         ({"CloudWatchLogsLogGroupArn": log_group, "CloudWatchLogsRoleArn": "trail-to-logs"}, "InvalidCloudWatchLogsRoleArnException"),
     ]
     for params, code in cases:

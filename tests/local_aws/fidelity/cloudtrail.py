@@ -318,8 +318,9 @@ def _check_cloudwatch_logs(account_id: str, group_arn: str | None, role_arn: str
         raise CloudTrailError("InvalidCloudWatchLogsRoleArnException", f"Role {role_arn} is not a valid IAM role ARN.")
 
 
-# Trail attributes that CreateTrail and UpdateTrail set; "" clears the optional ones.
+# Trail attributes that CreateTrail and UpdateTrail set, in _given's order; "" clears all but the bucket.
 _CLEARABLE = ("s3_key_prefix", "sns_topic_name", "kms_key_id", "cw_log_group_arn", "cw_role_arn")
+_SETTINGS = ("bucket_name",) + _CLEARABLE + ("include_global_service_events", "is_multi_region")
 
 
 def validate_settings(backend: CloudTrailBackend, trail_arn: str, given: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
@@ -343,8 +344,9 @@ def validate_settings(backend: CloudTrailBackend, trail_arn: str, given: dict[st
     return settings
 
 
-def _given(**params: Any) -> dict[str, Any]:
-    return {key: value for key, value in params.items() if value is not None}
+def _given(*values: Any) -> dict[str, Any]:
+    """The settings a CreateTrail or UpdateTrail request gives (None: not given)."""
+    return {name: value for name, value in zip(_SETTINGS, values) if value is not None}
 
 
 def _trail_arn(backend: CloudTrailBackend, name: str) -> str:
@@ -468,16 +470,7 @@ def _create_trail(
         raise CloudTrailError("TrailAlreadyExistsException", f"Trail {name} already exists for customer: {self.account_id}")
     _check_trail_limit(self, [self] + (_other_backends(self) if is_multi_region else []))
     _check_tags(tags_list or [], [])
-    given = _given(
-        bucket_name=bucket_name,
-        s3_key_prefix=s3_key_prefix,
-        sns_topic_name=sns_topic_name,
-        kms_key_id=kms_key_id,
-        cw_log_group_arn=cw_log_group_arn,
-        cw_role_arn=cw_role_arn,
-        include_global_service_events=is_global,
-        is_multi_region=is_multi_region,
-    )
+    given = _given(bucket_name, s3_key_prefix, sns_topic_name, kms_key_id, cw_log_group_arn, cw_role_arn, is_global, is_multi_region)
     s = validate_settings(self, _trail_arn(self, name), given, {})
     trail = _ORIGINAL["CloudTrailBackend.create_trail"](
         self,
@@ -516,18 +509,11 @@ def _update_trail(
     """UpdateTrail, in the home region, validates and applies only the fields given ("" clears)."""
     trail = _home_trail(self, name)
     given = _given(
-        bucket_name=s3_bucket_name,
-        s3_key_prefix=s3_key_prefix,
-        sns_topic_name=sns_topic_name,
-        kms_key_id=kms_key_id,
-        cw_log_group_arn=cw_log_group_arn,
-        cw_role_arn=cw_role_arn,
-        include_global_service_events=include_global_service_events,
-        is_multi_region=is_multi_region_trail,
+        s3_bucket_name, s3_key_prefix, sns_topic_name, kms_key_id, cw_log_group_arn, cw_role_arn, include_global_service_events, is_multi_region_trail
     )
     if is_multi_region_trail and not trail.is_multi_region:
         _check_trail_limit(self, _other_backends(self))
-    current = {field: getattr(trail, field) for field in ("bucket_name", "include_global_service_events", "is_multi_region") + _CLEARABLE}
+    current = {field: getattr(trail, field) for field in _SETTINGS}
     for field, value in validate_settings(self, trail.arn, given, current).items():
         setattr(trail, field, value)
     if enable_log_file_validation is not None:
