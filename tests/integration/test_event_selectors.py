@@ -342,7 +342,9 @@ def test_multi_region_trail_from_another_region(aws, run_module, multi_region_tr
     assert again["changed"] is False
     assert writes(calls) == []
     if by == "arn":
+        # the ARN names the home region: every call goes there, none to look the trail up
         assert sorted(cloudtrail_actions(calls)) == ["GetEventSelectors", "GetInsightSelectors"]
+        assert {c.region for c in calls} == {"us-east-1"}
 
 
 # -- through ansible-playbook ---------------------------------------------------
