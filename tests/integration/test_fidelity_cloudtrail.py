@@ -257,6 +257,8 @@ INVALID_SELECTORS = {
     "251 data resources": {
         "EventSelectors": [{"DataResources": [{"Type": "AWS::S3::Object", "Values": [f"arn:aws:s3:::b{i}/" for i in range(251)]}]}]
     },
+    "wildcard data resource": {"EventSelectors": [{"DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::*"]}]}]},
+    "data resource of another service": {"EventSelectors": [{"DataResources": [{"Type": "AWS::Lambda::Function", "Values": ["arn:aws:s3"]}]}]},
     "bad excluded source": {"EventSelectors": [{"ExcludeManagementEventSources": ["s3.amazonaws.com"]}]},
     "unknown field": {"AdvancedEventSelectors": [{"FieldSelectors": [_field("eventCategory", Equals=["Data"]), _field("bucket", Equals=["x"])]}]},
     "no eventCategory": {"AdvancedEventSelectors": [{"FieldSelectors": [_field("eventSource", NotEquals=["kms.amazonaws.com"])]}]},
@@ -282,6 +284,17 @@ def test_invalid_event_selectors_are_refused(ct, case):
         ct.put_event_selectors(TrailName="main", **INVALID_SELECTORS[case])
     assert error_code(exc) == "InvalidEventSelectorsException"
     assert ct.get_event_selectors(TrailName="main")["EventSelectors"] == [DEFAULT_SELECTOR]
+
+
+def test_data_resource_values_of_the_user_guide_are_accepted(ct, account_id):
+    ct.create_trail(Name="main", S3BucketName=BUCKET)
+    resources = [
+        {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3", "arn:aws:s3:::bucket/", "arn:aws:s3:::bucket/prefix"]},
+        {"Type": "AWS::Lambda::Function", "Values": ["arn:aws:lambda", f"arn:aws:lambda:{HOME}:{account_id}:function:fn"]},
+        {"Type": "AWS::DynamoDB::Table", "Values": ["arn:aws:dynamodb", f"arn:aws:dynamodb:{HOME}:{account_id}:table/t"]},
+    ]
+    ct.put_event_selectors(TrailName="main", EventSelectors=[{"DataResources": resources}])
+    assert ct.get_event_selectors(TrailName="main")["EventSelectors"][0]["DataResources"] == resources
 
 
 def test_limits_themselves_are_accepted(ct):

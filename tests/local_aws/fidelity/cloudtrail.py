@@ -38,7 +38,8 @@ DEFAULT_EVENT_SELECTOR: dict[str, Any] = {
     "ExcludeManagementEventSources": [],
 }
 READ_WRITE_TYPES = {"All": {"read", "write"}, "ReadOnly": {"read"}, "WriteOnly": {"write"}}
-BASIC_DATA_RESOURCE_TYPES = ("AWS::S3::Object", "AWS::Lambda::Function", "AWS::DynamoDB::Table")
+# basic selector data resource types, and the service their values (ARNs or ARN prefixes, no wildcards) must name
+BASIC_DATA_RESOURCE_TYPES = {"AWS::S3::Object": "s3", "AWS::Lambda::Function": "lambda", "AWS::DynamoDB::Table": "dynamodb"}
 EXCLUDABLE_MANAGEMENT_SOURCES = ("kms.amazonaws.com", "rdsdata.amazonaws.com")
 ADVANCED_FIELDS = (
     "eventCategory",
@@ -375,7 +376,10 @@ def check_basic_selectors(selectors: list[dict[str, Any]]) -> list[dict[str, Any
         for resource in selector.get("DataResources") or []:
             if resource.get("Type") not in BASIC_DATA_RESOURCE_TYPES:
                 raise _invalid_selectors(f"Invalid data resource type: {resource.get('Type')}. Use advanced event selectors for other types.")
-            data_resources += len(resource.get("Values") or [])
+            for value in resource.get("Values") or []:
+                if not re.match(rf"^arn:aws[a-z-]*:{BASIC_DATA_RESOURCE_TYPES[resource['Type']]}(:|$)", value) or "*" in value:
+                    raise _invalid_selectors(f"Value {value} for DataResources.Values is invalid.")
+                data_resources += 1
         stored.append(
             {
                 "ReadWriteType": read_write,
