@@ -239,18 +239,23 @@ def test_omitted_options_are_left_alone(aws, run_module, full):
     assert real_trail(aws) == before
 
 
+# setting: (options given as "", GetTrail fields that must go, keys of the returned trail that become null)
 CLEARS = {
-    "s3_key_prefix": (("s3_key_prefix",), ("S3KeyPrefix",)),
-    "sns_topic_name": (("sns_topic_name",), ("SnsTopicARN", "SnsTopicName")),
-    "kms_key_id": (("kms_key_id",), ("KmsKeyId",)),
-    "cloudwatch_logs": (("cloudwatch_logs_log_group_arn", "cloudwatch_logs_role_arn"), ("CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn")),
+    "s3_key_prefix": (("s3_key_prefix",), ("S3KeyPrefix",), ("s3_key_prefix",)),
+    "sns_topic_name": (("sns_topic_name",), ("SnsTopicARN", "SnsTopicName"), ("sns_topic_name", "sns_topic_arn")),
+    "kms_key_id": (("kms_key_id",), ("KmsKeyId",), ("kms_key_id",)),
+    "cloudwatch_logs": (
+        ("cloudwatch_logs_log_group_arn", "cloudwatch_logs_role_arn"),
+        ("CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn"),
+        ("cloud_watch_logs_log_group_arn", "cloud_watch_logs_role_arn"),
+    ),
 }
 
 
 @pytest.mark.parametrize("setting", sorted(CLEARS))
 def test_clear_one_optional_setting(aws, run_module, full, setting):
-    options, fields = CLEARS[setting]
-    run_module("trail", full)
+    options, fields, keys = CLEARS[setting]
+    created = run_module("trail", full)
     before = real_trail(aws)
     params = dict({option: "" for option in options}, name=NAME)
 
@@ -260,7 +265,11 @@ def test_clear_one_optional_setting(aws, run_module, full, setting):
     after = real_trail(aws)
     assert [after.get(field) or None for field in fields] == [None] * len(fields)
     assert {k: v for k, v in after.items() if k not in fields} == {k: v for k, v in before.items() if k not in fields}
-    assert all(result["trail"][key] is None for key in result["trail"] if key.startswith(options[0].split("_")[0]) and key != "s3_bucket_name")
+    assert all(created["trail"][key] is not None for key in keys)
+    assert {key: value for key, value in result["trail"].items() if key in keys} == {key: None for key in keys}
+    assert {key: value for key, value in result["trail"].items() if key not in keys} == {
+        key: value for key, value in created["trail"].items() if key not in keys
+    }
     assert_no_change(aws, run_module, params)
 
 
