@@ -339,6 +339,18 @@ def test_new_trail_may_start_paused(aws, run_module, bucket):
     assert real_trail(aws)["IsLogging"] is False
 
 
+def test_trail_named_by_arn(aws, run_module, bucket):
+    run_module("trail", {"name": NAME, "s3_bucket_name": bucket})
+    result = assert_no_change(aws, run_module, {"name": ARN, "s3_bucket_name": bucket})
+    assert result["trail"]["name"] == NAME
+
+    aws.start_recording()
+    other = run_module("trail", {"name": ARN.replace(REGION, OTHER_REGION), "s3_bucket_name": bucket}, region=REGION)
+    calls = aws.stop_recording()
+    assert other["failed"] is True and other["msg"].startswith("name: the trail ARN"), other
+    assert writes(calls) == []
+
+
 # ---------------------------------------------------------------------------
 # delete
 # ---------------------------------------------------------------------------
