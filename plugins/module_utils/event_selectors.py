@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from typing import Any
 from typing import Optional
 
@@ -25,6 +24,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_ar
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import CloudTrailErrorHandler
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import describe_trails
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_of
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_name_error
 
 # CloudTrail quotas (user guide, "Quotas in AWS CloudTrail"; API reference, PutEventSelectors).
 BASIC_SELECTORS_MAX = 5
@@ -139,9 +140,6 @@ PRESETS: dict[str, dict[str, list[dict[str, Any]]]] = {
     },
 }
 
-_TRAIL_NAME = re.compile(r"^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$")
-_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
-
 
 # -- the trail --------------------------------------------------------------
 def trail_name_problem(trail_name: str) -> Optional[str]:
@@ -154,24 +152,17 @@ def trail_name_problem(trail_name: str) -> Optional[str]:
             or not details.get("region")
             or not details.get("account_id")
             or details.get("resource_type") != "trail"
-            or trail_name_problem(details.get("resource_id") or "")
+            or trail_name_error(details.get("resource_id") or "")
         ):
             return f"trail_name: {trail_name!r} is not a trail ARN (arn:<partition>:cloudtrail:<region>:<account>:trail/<name>)"
         return None
-    if not 3 <= len(trail_name) <= 128:
-        return f"trail_name: a trail name has 3 to 128 characters, {trail_name!r} has {len(trail_name)}"
-    if not _TRAIL_NAME.match(trail_name) or _IPV4.match(trail_name):
-        return (
-            f"trail_name: {trail_name!r} is not a trail name (ASCII letters, digits, '.', '_' and '-', "
-            "starting and ending with a letter or digit, no adjacent punctuation, not an IP address)"
-        )
-    return None
+    problem = trail_name_error(trail_name)
+    return f"trail_name: a trail name {problem}, {trail_name!r} is not one" if problem else None
 
 
 def trail_home_region(trail_arn: str) -> Optional[str]:
     """The region a trail ARN names: the trail's home region, where every write must go."""
-    details = parse_aws_arn(trail_arn) or {}
-    return details.get("region") or None
+    return home_region_of({"TrailARN": trail_arn})
 
 
 # -- normalization ----------------------------------------------------------
