@@ -71,6 +71,7 @@ class ModuleRunner:
                 text=True,
                 env=_env(self.aws, region, env),
                 timeout=300,
+                check=False,
             )
         finally:
             os.unlink(handle.name)
@@ -112,6 +113,7 @@ def run_playbook(aws: LocalAWS):
             cwd=REPO_ROOT,
             env=_env(aws, region, dict({"ANSIBLE_PYTHON_INTERPRETER": sys.executable}, **(env or {}))),
             timeout=900,
+            check=False,
         )
 
     return run
