@@ -491,7 +491,7 @@ def log_group(aws, account_id):
     return f"arn:aws:logs:{HOME}:{account_id}:log-group:trail-group:*"
 
 
-def test_cloudwatch_logs_group_and_role_go_together(ct, log_group, account_id):
+def test_cloudwatch_logs_group_and_role_go_together(ct, aws, log_group, account_id):
     role = f"arn:aws:iam::{account_id}:role/trail-to-logs"
     missing_group = log_group.replace("trail-group", "no-group")
     cases = [
@@ -506,9 +506,17 @@ def test_cloudwatch_logs_group_and_role_go_together(ct, log_group, account_id):
         assert error_code(exc) == code, params
     trail = ct.create_trail(Name="main", S3BucketName=BUCKET, CloudWatchLogsLogGroupArn=log_group, CloudWatchLogsRoleArn=role)
     assert (trail["CloudWatchLogsLogGroupArn"], trail["CloudWatchLogsRoleArn"]) == (log_group, role)
-    with pytest.raises(ClientError) as exc:
-        ct.update_trail(Name="main", CloudWatchLogsRoleArn="")
-    assert error_code(exc) == "InvalidCloudWatchLogsRoleArnException"
+    # the pair goes together in each request, also when only one of them changes
+    aws.client("logs", HOME).create_log_group(logGroupName="new-group")
+    for params, code in [
+        ({"CloudWatchLogsLogGroupArn": log_group.replace("trail-group", "new-group")}, "InvalidCloudWatchLogsRoleArnException"),
+        ({"CloudWatchLogsRoleArn": role + "-2"}, "InvalidCloudWatchLogsLogGroupArnException"),
+    ]:
+        with pytest.raises(ClientError) as exc:
+            ct.update_trail(Name="main", **params)
+        assert error_code(exc) == code, params
+    stored = ct.get_trail(Name="main")["Trail"]
+    assert (stored["CloudWatchLogsLogGroupArn"], stored["CloudWatchLogsRoleArn"]) == (log_group, role)
 
 
 @pytest.fixture

@@ -307,9 +307,9 @@ def _check_cloudwatch_logs(account_id: str, group_arn: str | None, role_arn: str
     from moto.logs.models import logs_backends
 
     if group_arn and not role_arn:
-        raise CloudTrailError("InvalidCloudWatchLogsRoleArnException", "A CloudWatch Logs role ARN is required with a log group.")
+        raise CloudTrailError("InvalidCloudWatchLogsRoleArnException", "You must specify a role ARN as well as a log group.")
     if role_arn and not group_arn:
-        raise CloudTrailError("InvalidCloudWatchLogsLogGroupArnException", "A CloudWatch Logs log group ARN is required with a role.")
+        raise CloudTrailError("InvalidCloudWatchLogsLogGroupArnException", "You must specify a log group as well as a role ARN.")
     if not group_arn:
         return
     match = _LOG_GROUP_ARN.match(group_arn)
@@ -339,7 +339,10 @@ def validate_settings(backend: CloudTrailBackend, trail_arn: str, given: dict[st
     if given.get("sns_topic_name"):
         settings["sns_topic_name"] = _resolve_sns_topic(account, region, given["sns_topic_name"], trail_arn)
     if "cw_log_group_arn" in given or "cw_role_arn" in given:
-        _check_cloudwatch_logs(account, settings.get("cw_log_group_arn"), settings.get("cw_role_arn"))
+        # the request sets the pair: a group without its role in the same call fails, also on update
+        # ("You must specify a role ARN as well as a log group", hashicorp/terraform-provider-aws#148)
+        settings["cw_log_group_arn"], settings["cw_role_arn"] = given.get("cw_log_group_arn"), given.get("cw_role_arn")
+        _check_cloudwatch_logs(account, settings["cw_log_group_arn"], settings["cw_role_arn"])
     for field in _CLEARABLE:
         settings[field] = settings.get(field) or None
     return settings
