@@ -546,6 +546,46 @@ def test_sns_topic_must_exist_and_let_cloudtrail_publish(ct, aws):
     assert ct.describe_trails()["trailList"] == []
 
 
+def test_organization_trail_needs_the_management_account_and_the_organization_folder(ct, aws, account_id):
+    with pytest.raises(ClientError) as exc:
+        ct.create_trail(Name="org", S3BucketName=BUCKET, IsOrganizationTrail=True)
+    assert error_code(exc) == "OrganizationsNotInUseException"
+    organizations = aws.client("organizations", HOME)
+    org_id = organizations.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    with pytest.raises(ClientError) as exc:
+        ct.create_trail(Name="org", S3BucketName=BUCKET, IsOrganizationTrail=True)
+    assert error_code(exc) == "InsufficientS3BucketPolicyException"
+    make_bucket(aws, account_id, "org-logs", organization_id=org_id)
+    assert ct.create_trail(Name="org", S3BucketName="org-logs", IsOrganizationTrail=True)["IsOrganizationTrail"] is True
+    with pytest.raises(ClientError) as exc:
+        ct.update_trail(Name="org", S3BucketName=BUCKET)
+    assert error_code(exc) == "InsufficientS3BucketPolicyException"
+    ct.create_trail(Name="single", S3BucketName=BUCKET)
+    with pytest.raises(ClientError) as exc:
+        ct.update_trail(Name="single", IsOrganizationTrail=True)
+    assert error_code(exc) == "InsufficientS3BucketPolicyException"
+    assert ct.get_trail(Name="single")["Trail"]["IsOrganizationTrail"] is False
+
+
+def test_organization_trail_from_a_member_account_fails(aws):
+    organizations = aws.client("organizations", HOME)
+    organizations.create_organization(FeatureSet="ALL")
+    member = organizations.create_account(AccountName="member", Email="member@example.com")["CreateAccountStatus"]["AccountId"]
+    credentials = aws.client("sts", HOME).assume_role(RoleArn=f"arn:aws:iam::{member}:role/admin", RoleSessionName="fidelity")["Credentials"]
+    keys = {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"],
+    }
+    aws.client("s3", HOME, **keys).create_bucket(Bucket="member-own-logs")
+    aws.client("s3", HOME, **keys).put_bucket_policy(Bucket="member-own-logs", Policy=json.dumps(cloudtrail_bucket_policy("member-own-logs", member)))
+    member_ct = aws.client("cloudtrail", HOME, **keys)
+    with pytest.raises(ClientError) as exc:
+        member_ct.create_trail(Name="org", S3BucketName="member-own-logs", IsOrganizationTrail=True)
+    assert error_code(exc) == "NotOrganizationMasterAccountException"
+    assert member_ct.create_trail(Name="own", S3BucketName="member-own-logs")["TrailARN"] == trail_arn(member, "own")
+
+
 def test_multi_region_trail_must_include_global_events(ct):
     with pytest.raises(ClientError) as exc:
         ct.create_trail(Name="main", S3BucketName=BUCKET, IsMultiRegionTrail=True, IncludeGlobalServiceEvents=False)

@@ -251,8 +251,9 @@ def _check_tags(tags: list[dict[str, Any]], existing_keys: Iterable[str]) -> Non
 # -- delivery settings (bucket, KMS key, SNS topic, CloudWatch Logs) -------
 
 
-def _check_bucket(account_id: str, region: str, bucket_name: str, prefix: str | None, trail_arn: str) -> None:
-    """The bucket exists and its policy lets CloudTrail check its ACL and write under [prefix/]AWSLogs/<account>/."""
+def _check_bucket(account_id: str, region: str, bucket_name: str, prefix: str | None, trail_arn: str, organization_id: str | None) -> None:
+    """The bucket exists and its policy lets CloudTrail check its ACL and write under [prefix/]AWSLogs/<account>/
+    (and, for an organization trail, [prefix/]AWSLogs/<organization id>/)."""
     from moto.s3.models import s3_backends
 
     try:
@@ -261,10 +262,11 @@ def _check_bucket(account_id: str, region: str, bucket_name: str, prefix: str | 
         raise CloudTrailError("S3BucketDoesNotExistException", f"S3 bucket {bucket_name} does not exist.")
     context = _request_context(account_id, trail_arn)
     log_key = f"{prefix.strip('/')}/" if prefix else ""
-    log_object = f"arn:aws:s3:::{bucket_name}/{log_key}AWSLogs/{account_id}/CloudTrail/{region}/2020/01/01/log.json.gz"
+    log_folders = [account_id] + ([f"{organization_id}/{account_id}"] if organization_id else [])
+    log_objects = [f"arn:aws:s3:::{bucket_name}/{log_key}AWSLogs/{folder}/CloudTrail/{region}/2020/01/01/log.json.gz" for folder in log_folders]
     if not (
         policy_allows(bucket.policy, "s3:GetBucketAcl", f"arn:aws:s3:::{bucket_name}", context)
-        and policy_allows(bucket.policy, "s3:PutObject", log_object, context)
+        and all(policy_allows(bucket.policy, "s3:PutObject", log_object, context) for log_object in log_objects)
     ):
         raise CloudTrailError("InsufficientS3BucketPolicyException", f"Incorrect S3 bucket policy is detected for bucket: {bucket_name}")
 
@@ -319,9 +321,23 @@ def _check_cloudwatch_logs(account_id: str, group_arn: str | None, role_arn: str
         raise CloudTrailError("InvalidCloudWatchLogsRoleArnException", f"Role {role_arn} is not a valid IAM role ARN.")
 
 
+def _organization_id(account_id: str, region: str) -> str:
+    """Organization trails are created by the management account of an organization with all features."""
+    from moto.organizations.models import organizations_backends
+
+    organization = organizations_backends[account_id][get_partition(region)].org
+    if organization is not None and organization.feature_set == "ALL":
+        return organization.id
+    if organization is not None:
+        raise CloudTrailError("OrganizationNotInAllFeaturesModeException", "The organization must have all features enabled.")
+    if account_id in organizations_backends.master_accounts:
+        raise CloudTrailError("NotOrganizationMasterAccountException", f"Account {account_id} is not the management account of its organization.")
+    raise CloudTrailError("OrganizationsNotInUseException", f"Account {account_id} is not in an organization.")
+
+
 # Trail attributes that CreateTrail and UpdateTrail set, in _given's order; "" clears all but the bucket.
 _CLEARABLE = ("s3_key_prefix", "sns_topic_name", "kms_key_id", "cw_log_group_arn", "cw_role_arn")
-_SETTINGS = ("bucket_name",) + _CLEARABLE + ("include_global_service_events", "is_multi_region")
+_SETTINGS = ("bucket_name",) + _CLEARABLE + ("include_global_service_events", "is_multi_region", "is_org_trail")
 
 
 def validate_settings(backend: CloudTrailBackend, trail_arn: str, given: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
@@ -332,8 +348,9 @@ def validate_settings(backend: CloudTrailBackend, trail_arn: str, given: dict[st
         raise CloudTrailError("InvalidParameterCombinationException", "Multi-Region trail must include global service events.")
     if len(settings.get("s3_key_prefix") or "") > MAX_S3_PREFIX:
         raise CloudTrailError("InvalidS3PrefixException", f"S3 key prefix must be at most {MAX_S3_PREFIX} characters.")
-    if "bucket_name" in given or "s3_key_prefix" in given:
-        _check_bucket(account, region, settings["bucket_name"], settings.get("s3_key_prefix"), trail_arn)
+    organization_id = _organization_id(account, region) if settings.get("is_org_trail") else None
+    if "bucket_name" in given or "s3_key_prefix" in given or given.get("is_org_trail"):
+        _check_bucket(account, region, settings["bucket_name"], settings.get("s3_key_prefix"), trail_arn, organization_id)
     if given.get("kms_key_id"):
         settings["kms_key_id"] = _resolve_kms_key(account, region, given["kms_key_id"], trail_arn)
     if given.get("sns_topic_name"):
@@ -477,7 +494,7 @@ def _create_trail(
         raise CloudTrailError("TrailAlreadyExistsException", f"Trail {name} already exists for customer: {self.account_id}")
     _check_trail_limit(self, [self] + (_other_backends(self) if is_multi_region else []))
     _check_tags(tags_list or [], [])
-    given = _given(bucket_name, s3_key_prefix, sns_topic_name, kms_key_id, cw_log_group_arn, cw_role_arn, is_global, is_multi_region)
+    given = _given(bucket_name, s3_key_prefix, sns_topic_name, kms_key_id, cw_log_group_arn, cw_role_arn, is_global, is_multi_region, is_org_trail)
     s = validate_settings(self, _trail_arn(self, name), given, {})
     trail = _ORIGINAL["CloudTrailBackend.create_trail"](
         self,
@@ -516,7 +533,15 @@ def _update_trail(
     """UpdateTrail, in the home region, validates and applies only the fields given ("" clears)."""
     trail = _home_trail(self, name)
     given = _given(
-        s3_bucket_name, s3_key_prefix, sns_topic_name, kms_key_id, cw_log_group_arn, cw_role_arn, include_global_service_events, is_multi_region_trail
+        s3_bucket_name,
+        s3_key_prefix,
+        sns_topic_name,
+        kms_key_id,
+        cw_log_group_arn,
+        cw_role_arn,
+        include_global_service_events,
+        is_multi_region_trail,
+        is_organization_trail,
     )
     if is_multi_region_trail and not trail.is_multi_region:
         _check_trail_limit(self, _other_backends(self))
@@ -525,8 +550,6 @@ def _update_trail(
         setattr(trail, field, value)
     if enable_log_file_validation is not None:
         trail.log_validation = enable_log_file_validation
-    if is_organization_trail is not None:
-        trail.is_org_trail = is_organization_trail
     return trail
 
 
