@@ -43,8 +43,8 @@ options:
   event_category:
     description:
       - V(management) for management events, V(insight) for CloudTrail Insights events.
+      - Checked by the lookup itself (not with C(choices)), so that an error lists the allowed values.
     type: str
-    choices: [management, insight]
     default: management
   max_events:
     description:

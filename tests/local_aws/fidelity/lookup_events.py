@@ -429,14 +429,15 @@ def _error(code: str, message: str) -> Exception:
 
 
 def _take_token(account_id: str, region: str) -> bool:
-    """A token bucket per account and region, as full as its rate (a burst of one second)."""
+    """A token bucket per account and region holding a second's worth of requests (at least one)."""
     rate = _THROTTLE["rate"]
     if not rate:
         return True
+    capacity = max(1.0, rate)
     now = time.monotonic()
     with _LOCK:
-        bucket = _BUCKETS.setdefault((account_id, region), [rate, now])
-        bucket[0] = min(rate, bucket[0] + (now - bucket[1]) * rate)
+        bucket = _BUCKETS.setdefault((account_id, region), [capacity, now])
+        bucket[0] = min(capacity, bucket[0] + (now - bucket[1]) * rate)
         bucket[1] = now
         if bucket[0] < 1:
             return False
