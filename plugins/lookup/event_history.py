@@ -19,7 +19,7 @@ description:
   - Every option is checked before the first request; bad input fails without calling AWS.
   - The lookup takes no terms. Use C(query()) or C(lookup(..., wantlist=true)) to get a list.
 author:
-  - trailops.cloudtrail contributors
+  - trailops.cloudtrail contributors (@trailops)
 options:
   lookup_attribute:
     description:

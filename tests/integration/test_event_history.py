@@ -4,7 +4,6 @@ throttled LookupEvents, and rejects bad input before any API call."""
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import subprocess
@@ -14,18 +13,14 @@ import textwrap
 import pytest
 
 from tests.conftest import COLLECTIONS, REPO_ROOT
+from tests.integration.seeded_events import WINDOW, ago, around_the_window, newest_first, one_of_each
 from tests.integration.setup_helpers import make_log_bucket
 from tests.local_aws.fidelity.lookup_events import seed_events, set_throttle
 from tests.local_aws.server import REGION
 
-NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 TRAIL = "history-trail"
 BUCKET = "history-trail-logs"
-
-
-def ago(**delta) -> str:
-    return (NOW - datetime.timedelta(**delta)).isoformat()
 
 
 def run_lookups(aws, *runs: dict, region: str = REGION) -> tuple[list[dict], str]:
@@ -40,6 +35,7 @@ def run_lookups(aws, *runs: dict, region: str = REGION) -> tuple[list[dict], str
         cwd=REPO_ROOT,
         env=env,
         timeout=300,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout), proc.stderr
@@ -111,14 +107,6 @@ def test_finds_what_a_playbook_did_to_a_trail_with_the_callers_name(aws, run_pla
         assert f"{name} " in shown.stdout and f" {caller} " in shown.stdout
 
 
-ONE_OF_EACH = [
-    {"EventName": "StopLogging", "Username": "alice", "AccessKeyId": "AKIAALICE", "ReadOnly": False,
-     "EventSource": "cloudtrail.amazonaws.com", "Resources": [{"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": "main"}]},
-    {"EventName": "GetBucketPolicy", "Username": "bob", "AccessKeyId": "AKIABOB", "ReadOnly": True,
-     "EventSource": "s3.amazonaws.com", "Resources": [{"ResourceType": "AWS::S3::Bucket", "ResourceName": "logs"}]},
-    {"EventName": "Decrypt", "Username": "carol", "AccessKeyId": "AKIACAROL", "ReadOnly": True,
-     "EventSource": "kms.amazonaws.com", "Resources": [{"ResourceType": "AWS::KMS::Key", "ResourceName": "key-1"}]},
-]
 FILTERS = [
     ({"EventName": "StopLogging"}, ["StopLogging"]),
     ({"Username": "bob"}, ["GetBucketPolicy"]),
@@ -132,10 +120,10 @@ FILTERS = [
 
 
 def test_each_lookup_attribute_filters(aws):
-    seed_events(aws, [dict(event, EventTime=ago(minutes=10 - i)) for i, event in enumerate(ONE_OF_EACH)])
+    seed_events(aws, one_of_each())
     everything = lookup(aws)
     by_id = {"EventId": everything[1]["event_id"]}
-    results, _stderr = run_lookups(aws, *[{"lookup_attribute": attribute} for attribute, _ in FILTERS], {"lookup_attribute": by_id})
+    results, _stderr = run_lookups(aws, *[{"lookup_attribute": attribute} for attribute, _names in FILTERS], {"lookup_attribute": by_id})
     for (attribute, expected), result in zip(FILTERS, results):
         assert [e["event_name"] for e in result["events"]] == expected, attribute
     assert [e["event_id"] for e in results[-1]["events"]] == [by_id["EventId"]]
@@ -143,7 +131,7 @@ def test_each_lookup_attribute_filters(aws):
 
 
 def test_paging_600_events_is_complete_and_newest_first(aws):
-    seed_events(aws, [{"EventName": f"Call{i:04d}", "EventTime": ago(seconds=i)} for i in range(600)])
+    seed_events(aws, newest_first(600))
     aws.start_recording()
     events = lookup(aws, lookup_attribute={"Username": "seeder"})
     calls = aws.stop_recording()
@@ -153,7 +141,7 @@ def test_paging_600_events_is_complete_and_newest_first(aws):
 
 
 def test_max_events_stops_paging(aws):
-    seed_events(aws, [{"EventName": f"Call{i:04d}", "EventTime": ago(seconds=i)} for i in range(200)])
+    seed_events(aws, newest_first(200))
     aws.start_recording()
     events = lookup(aws, max_events=60)
     calls = aws.stop_recording()
@@ -162,17 +150,8 @@ def test_max_events_stops_paging(aws):
 
 
 def test_time_window_holds(aws):
-    seed_events(
-        aws,
-        [
-            {"EventName": "ThreeHoursAgo", "EventTime": ago(hours=3)},
-            {"EventName": "TwoHoursAgo", "EventTime": ago(hours=2)},
-            {"EventName": "NinetyMinutesAgo", "EventTime": ago(minutes=90)},
-            {"EventName": "AnHourAgo", "EventTime": ago(hours=1)},
-            {"EventName": "AMinuteAgo", "EventTime": ago(minutes=1)},
-        ],
-    )
-    window = (NOW - datetime.timedelta(hours=2), NOW - datetime.timedelta(hours=1))
+    seed_events(aws, around_the_window())
+    window = WINDOW
     results, stderr = run_lookups(
         aws,
         {"start_time": window[0].isoformat(), "end_time": window[1].isoformat()},
@@ -182,15 +161,18 @@ def test_time_window_holds(aws):
         {"start_time": "-200d"},
     )
     names = [[e["event_name"] for e in result["events"]] for result in results]
-    assert names[0] == names[1] == ["AnHourAgo", "NinetyMinutesAgo", "TwoHoursAgo"]
-    assert names[2] == ["AnHourAgo", "NinetyMinutesAgo", "TwoHoursAgo"]
-    assert names[3] == ["TwoHoursAgo", "ThreeHoursAgo"]
-    assert names[4] == ["AMinuteAgo", "AnHourAgo", "NinetyMinutesAgo", "TwoHoursAgo", "ThreeHoursAgo"]
+    assert names[0] == names[1] == names[2] == ["AtEnd", "Inside", "AtStart"]
+    assert names[3] == ["AtStart", "Before"]
+    # 200 days back is clamped to the 90 days CloudTrail keeps.
+    assert names[4] == ["After", "AtEnd", "Inside", "AtStart", "Before"]
     assert "older than the 90 days" in stderr
 
 
 def test_insight_events(aws):
-    seed_events(aws, [{"EventName": "CreateTrail", "EventTime": ago(minutes=2)}, {"EventName": "StopLogging", "EventCategory": "Insight", "EventTime": ago(minutes=1)}])
+    seed_events(
+        aws,
+        [{"EventName": "CreateTrail", "EventTime": ago(minutes=2)}, {"EventName": "StopLogging", "EventCategory": "Insight", "EventTime": ago(minutes=1)}],
+    )
     assert [e["event_name"] for e in lookup(aws, event_category="insight")] == ["StopLogging"]
     assert [e["event_name"] for e in lookup(aws)] == ["CreateTrail"]
 
@@ -225,7 +207,7 @@ BAD_INPUT = [
 
 def test_bad_input_fails_naming_the_option_without_api_calls(aws):
     aws.start_recording()
-    results, _stderr = run_lookups(aws, *[dict(options) for options, _, _ in BAD_INPUT])
+    results, _stderr = run_lookups(aws, *[dict(case[0]) for case in BAD_INPUT])
     calls = aws.stop_recording()
     assert calls == []
     for (options, option, allowed), result in zip(BAD_INPUT, results):
@@ -242,7 +224,7 @@ def throttled(aws):
 
 def test_throttled_1000_events_take_20_paced_requests(throttled):
     aws = throttled
-    seed_events(aws, [{"EventName": f"Call{i:04d}", "EventTime": ago(seconds=i)} for i in range(1000)])
+    seed_events(aws, newest_first(1000))
     aws.start_recording()
     (result,), _stderr = run_lookups(aws, {"lookup_attribute": {"Username": "seeder"}})
     calls = aws.stop_recording()
@@ -257,7 +239,7 @@ def test_throttled_1000_events_take_20_paced_requests(throttled):
 def test_throttled_three_regions_read_concurrently(throttled):
     aws = throttled
     for region in REGIONS:
-        seed_events(aws, [{"EventName": f"Call{i:04d}", "EventTime": ago(seconds=i)} for i in range(500)], region=region)
+        seed_events(aws, newest_first(500), region=region)
     aws.start_recording()
     results, _stderr = run_lookups(aws, {"lookup_attribute": {"Username": "seeder"}}, {"lookup_attribute": {"Username": "seeder"}, "regions": REGIONS})
     calls = aws.stop_recording()
@@ -270,7 +252,7 @@ def test_throttled_three_regions_read_concurrently(throttled):
 
 
 def test_throttling_is_retried_not_surfaced(aws):
-    seed_events(aws, [{"EventName": f"Call{i:04d}", "EventTime": ago(seconds=i)} for i in range(150)])
+    seed_events(aws, newest_first(150))
     # Half CloudTrail's rate, as if another reader used the rest: the lookup's
     # second request is throttled for sure, and must be retried.
     set_throttle(aws, 1)

@@ -11,16 +11,12 @@ import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.integration.seeded_events import NOW, WINDOW, ago, around_the_window, newest_first, one_of_each
 from tests.integration.setup_helpers import make_log_bucket
 from tests.local_aws.fidelity.lookup_events import LOOKUP_ATTRIBUTE_KEYS, seed_events, set_throttle
 from tests.local_aws.server import ACCOUNT_ID, REGION
 
 OTHER_ACCOUNT = "111111111111"
-NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-
-
-def ago(**delta) -> str:
-    return (NOW - datetime.timedelta(**delta)).isoformat()
 
 
 def all_events(client, **params) -> list[dict]:
@@ -77,14 +73,15 @@ def test_bucket_calls_are_recorded_and_object_calls_are_not(aws):
     s3 = aws.client("s3")
     s3.create_bucket(Bucket="object-bucket")
     s3.put_object(Bucket="object-bucket", Key="a/b.txt", Body=b"data")
-    names = [e["EventName"] for e in all_events(aws.client("cloudtrail"), LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "s3.amazonaws.com"}])]
+    s3_source = [{"AttributeKey": "EventSource", "AttributeValue": "s3.amazonaws.com"}]
+    names = [e["EventName"] for e in all_events(aws.client("cloudtrail"), LookupAttributes=s3_source)]
     assert names == ["CreateBucket"]
 
 
 def test_lookup_events_calls_are_not_recorded(aws):
     cloudtrail = aws.client("cloudtrail")
     cloudtrail.describe_trails()
-    for _ in range(3):
+    for _attempt in range(3):
         cloudtrail.lookup_events()
     assert [e["EventName"] for e in all_events(cloudtrail)] == ["DescribeTrails"]
 
@@ -118,14 +115,6 @@ def test_events_are_kept_per_region_and_iam_goes_to_us_east_1(aws):
     assert create_user["Resources"] == [{"ResourceType": "AWS::IAM::User", "ResourceName": "someone"}]
 
 
-ONE_OF_EACH = [
-    {"EventName": "StopLogging", "Username": "alice", "AccessKeyId": "AKIAALICE", "ReadOnly": False,
-     "EventSource": "cloudtrail.amazonaws.com", "Resources": [{"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": "main"}]},
-    {"EventName": "GetBucketPolicy", "Username": "bob", "AccessKeyId": "AKIABOB", "ReadOnly": True,
-     "EventSource": "s3.amazonaws.com", "Resources": [{"ResourceType": "AWS::S3::Bucket", "ResourceName": "logs"}]},
-    {"EventName": "Decrypt", "Username": "carol", "AccessKeyId": "AKIACAROL", "ReadOnly": True,
-     "EventSource": "kms.amazonaws.com", "Resources": [{"ResourceType": "AWS::KMS::Key", "ResourceName": "key-1"}]},
-]
 
 
 @pytest.mark.parametrize(
@@ -143,13 +132,13 @@ ONE_OF_EACH = [
     ],
 )
 def test_each_lookup_attribute_filters(aws, key, value, expected):
-    seed_events(aws, [dict(event, EventTime=ago(minutes=10 - i)) for i, event in enumerate(ONE_OF_EACH)])
+    seed_events(aws, one_of_each())
     events = all_events(aws.client("cloudtrail"), LookupAttributes=[{"AttributeKey": key, "AttributeValue": value}])
     assert [e["EventName"] for e in events] == expected
 
 
 def test_event_id_filter(aws):
-    seed_events(aws, [dict(event, EventTime=ago(minutes=5)) for event in ONE_OF_EACH])
+    seed_events(aws, one_of_each())
     cloudtrail = aws.client("cloudtrail")
     wanted = all_events(cloudtrail)[1]
     assert all_events(cloudtrail, LookupAttributes=[{"AttributeKey": "EventId", "AttributeValue": wanted["EventId"]}]) == [wanted]
@@ -160,7 +149,7 @@ def test_lookup_attribute_keys_are_cloudtrails():
 
 
 def test_paging_600_events_is_complete_and_newest_first(aws):
-    seed_events(aws, [{"EventName": f"Call{i:04d}", "EventTime": ago(seconds=i)} for i in range(600)])
+    seed_events(aws, newest_first(600))
     cloudtrail = aws.client("cloudtrail")
     pages = list(cloudtrail.get_paginator("lookup_events").paginate(PaginationConfig={"PageSize": 50}))
     assert len(pages) == 12 and all(len(page["Events"]) == 50 for page in pages)
@@ -172,18 +161,18 @@ def test_paging_600_events_is_complete_and_newest_first(aws):
 
 
 def test_paging_is_stable_while_new_events_arrive(aws):
-    seed_events(aws, [{"EventName": f"Old{i:03d}", "EventTime": ago(minutes=i + 1)} for i in range(120)])
+    seed_events(aws, newest_first(120, "Old"))
     cloudtrail = aws.client("cloudtrail")
     first = cloudtrail.lookup_events(MaxResults=50)
     aws.client("cloudtrail").describe_trails()  # a newer event lands between pages
     second = cloudtrail.lookup_events(MaxResults=50, NextToken=first["NextToken"])
     third = cloudtrail.lookup_events(MaxResults=50, NextToken=second["NextToken"])
     names = [e["EventName"] for page in (first, second, third) for e in page["Events"]]
-    assert names == [f"Old{i:03d}" for i in range(120)]
+    assert names == [f"Old{i:04d}" for i in range(120)]
 
 
 def test_next_token_must_repeat_the_parameters(aws):
-    seed_events(aws, [{"EventName": "Same", "EventTime": ago(seconds=i)} for i in range(60)])
+    seed_events(aws, [dict(event, EventName="Same") for event in newest_first(60)])
     cloudtrail = no_retries(aws)
     first = cloudtrail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "Same"}])
     with pytest.raises(ClientError) as excinfo:
@@ -215,25 +204,18 @@ def test_bad_requests_get_cloudtrails_errors(aws, params, code):
 
 
 def test_time_window_is_inclusive_and_90_days_long(aws):
-    seed_events(
-        aws,
-        [
-            {"EventName": "TooOld", "EventTime": ago(days=91)},
-            {"EventName": "Before", "EventTime": ago(hours=3)},
-            {"EventName": "AtStart", "EventTime": ago(hours=2)},
-            {"EventName": "Inside", "EventTime": ago(minutes=90)},
-            {"EventName": "AtEnd", "EventTime": ago(hours=1)},
-            {"EventName": "After", "EventTime": ago(minutes=1)},
-        ],
-    )
+    seed_events(aws, around_the_window())
     cloudtrail = aws.client("cloudtrail")
-    window = all_events(cloudtrail, StartTime=NOW - datetime.timedelta(hours=2), EndTime=NOW - datetime.timedelta(hours=1))
+    window = all_events(cloudtrail, StartTime=WINDOW[0], EndTime=WINDOW[1])
     assert [e["EventName"] for e in window] == ["AtEnd", "Inside", "AtStart"]
     assert [e["EventName"] for e in all_events(cloudtrail)] == ["After", "AtEnd", "Inside", "AtStart", "Before"]
 
 
 def test_insight_events_only_with_event_category_insight(aws):
-    seed_events(aws, [{"EventName": "CreateTrail", "EventTime": ago(minutes=3)}, {"EventName": "StopLogging", "EventCategory": "Insight", "EventTime": ago(minutes=2)}])
+    seed_events(
+        aws,
+        [{"EventName": "CreateTrail", "EventTime": ago(minutes=3)}, {"EventName": "StopLogging", "EventCategory": "Insight", "EventTime": ago(minutes=2)}],
+    )
     cloudtrail = aws.client("cloudtrail")
     assert [e["EventName"] for e in all_events(cloudtrail)] == ["CreateTrail"]
     assert [e["EventName"] for e in all_events(cloudtrail, EventCategory="insight")] == ["StopLogging"]
@@ -244,7 +226,7 @@ def test_throttle_is_per_account_and_region_and_reset_clears_it(aws):
     set_throttle(aws, 2)
     east = no_retries(aws)
     codes = []
-    for _ in range(4):
+    for _attempt in range(4):
         try:
             east.lookup_events()
             codes.append("ok")
@@ -254,6 +236,6 @@ def test_throttle_is_per_account_and_region_and_reset_clears_it(aws):
     assert codes[:2] == ["ok", "ok"] and "ThrottlingException" in codes[2:]
     no_retries(aws, "eu-west-1").lookup_events()  # another region has its own bucket
     aws.reset()
-    for _ in range(4):
+    for _attempt in range(4):
         east.lookup_events()
     assert all_events(aws.client("cloudtrail")) == []

@@ -369,7 +369,7 @@ def _error_of(status: int, body: bytes) -> tuple[str, str] | None:
     text = body.decode("utf-8", "replace")
     try:
         loaded = json.loads(text)
-        code = str(loaded.get("__type") or loaded.get("code") or "").split("#")[-1]
+        code = str(loaded.get("__type") or loaded.get("code") or "").rsplit("#", maxsplit=1)[-1]
         message = loaded.get("message") or loaded.get("Message") or ""
     except (ValueError, AttributeError):
         code_match = re.search(r"<Code>(.*?)</Code>", text, re.S)

@@ -209,7 +209,7 @@ def test_token_bucket_spaces_requests_half_a_second_apart():
     clock = FakeClock()
     bucket = eh.TokenBucket(2.0, clock=clock, sleep=clock.sleep)
     times = []
-    for _ in range(5):
+    for _request in range(5):
         bucket.acquire()
         times.append(clock.now)
     assert [round(t - times[0], 6) for t in times] == [0.0, 0.5, 1.0, 1.5, 2.0]
@@ -219,7 +219,7 @@ def test_token_bucket_reservations_from_several_readers_queue_up():
     clock = FakeClock()
     bucket = eh.TokenBucket(2.0, clock=clock, sleep=clock.sleep)
     # Three readers ask at the same instant: each gets its own slot.
-    assert [bucket.reserve() for _ in range(3)] == [0.0, 0.5, 1.0]
+    assert [bucket.reserve() for _reader in range(3)] == [0.0, 0.5, 1.0]
 
 
 def test_token_bucket_does_not_save_up_idle_time():
@@ -227,7 +227,7 @@ def test_token_bucket_does_not_save_up_idle_time():
     bucket = eh.TokenBucket(2.0, clock=clock, sleep=clock.sleep)
     bucket.acquire()
     clock.now += 10
-    assert [bucket.reserve() for _ in range(2)] == [0.0, 0.5]
+    assert [bucket.reserve() for _request in range(2)] == [0.0, 0.5]
 
 
 def test_bucket_for_is_shared_per_identity_and_region():
