@@ -115,8 +115,6 @@ def test_events_are_kept_per_region_and_iam_goes_to_us_east_1(aws):
     assert create_user["Resources"] == [{"ResourceType": "AWS::IAM::User", "ResourceName": "someone"}]
 
 
-
-
 @pytest.mark.parametrize(
     "key, value, expected",
     [

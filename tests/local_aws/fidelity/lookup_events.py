@@ -305,7 +305,8 @@ def describe_call(request: Any) -> dict[str, Any] | None:
     access_key, region, service = _credential_scope(request.headers)
     if not access_key:
         return None
-    body = _read_body(request)
+    # S3 bodies (objects) are never needed, and can be large.
+    body = b"" if service == "s3" else _read_body(request)
     url = urllib.parse.urlsplit(request.environ.get("RAW_URI") or request.full_path)
     query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
     target = request.headers.get("X-Amz-Target", "")
