@@ -38,6 +38,8 @@ SEED_PATH = "/moto-api/trailops/lookup-events/seed"
 THROTTLE_PATH = "/moto-api/trailops/lookup-events/throttle"
 RATE_VARIABLE = "TRAILOPS_LOOKUP_EVENTS_RATE"
 
+# CloudTrail's list, kept apart from the lookup's own copy on purpose: the
+# server must not take its rules from the code it tests.
 LOOKUP_ATTRIBUTE_KEYS = (
     "EventId",
     "EventName",
