@@ -262,3 +262,19 @@ def test_throttling_is_retried_not_surfaced(aws):
     assert "error" not in result, result
     assert len(result["events"]) == 150
     assert len(lookup_events_calls(calls)) >= 4
+
+
+def test_reads_the_account_of_the_credentials_given(aws):
+    credentials = aws.client("sts").assume_role(RoleArn="arn:aws:iam::111111111111:role/auditor", RoleSessionName="alice")["Credentials"]
+    role = {"access_key": credentials["AccessKeyId"], "secret_key": credentials["SecretAccessKey"], "session_token": credentials["SessionToken"]}
+    aws.client(
+        "cloudtrail",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    ).describe_trails()
+    as_role, as_default = (result["events"] for result in run_lookups(aws, dict(role), {})[0])
+    assert [(e["event_name"], e["username"], e["cloud_trail_event"]["recipientAccountId"]) for e in as_role] == [
+        ("DescribeTrails", "alice", "111111111111")
+    ]
+    assert [e["event_name"] for e in as_default] == ["AssumeRole"]
