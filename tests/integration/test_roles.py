@@ -1,0 +1,147 @@
+"""The roles against the local AWS: the no-change run of the `trail` role
+(counted on the server), check mode on an empty account, and bad input that
+fails before any call. The molecule scenarios (`make molecule`) cover the rest."""
+
+from __future__ import annotations
+
+import collections
+import re
+
+import pytest
+
+PLAYBOOK = "tests/integration/playbooks/role.yml"
+# community.aws (sns_topic, s3_lifecycle) comes from the ansible package.
+ENV = {"ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "true", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"}
+
+
+def _recap(stdout: str) -> dict[str, int]:
+    match = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", stdout)
+    assert match, stdout
+    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
+
+
+def _run(run_playbook, role: str, variables: dict, *args: str):
+    return run_playbook(PLAYBOOK, dict(variables, role_under_test=role), *args, env=ENV)
+
+
+def _per_service(calls) -> dict[str, int]:
+    return dict(collections.Counter(call.service for call in calls))
+
+
+QUICK = {"trail_name": "management-events"}
+REGULAR = {
+    "trail_name": "regular-trail",
+    "trail_s3_bucket_name": "trailops-regular-logs",
+    "trail_s3_key_prefix": "cloudtrail",
+    "trail_kms_key_create": True,
+    "trail_sns_topic_create": True,
+    "trail_cloudwatch_logs_create": True,
+    "trail_event_selectors_preset": "management_events",
+    "trail_insight_selectors": [{"insight_type": "ApiCallRateInsight"}],
+    "trail_tags": {"team": "security"},
+}
+
+
+@pytest.mark.parametrize(
+    "variables, budget",
+    [
+        # STS GetCallerIdentity + IAM ListAccountAliases (aws_caller_info);
+        # S3: ListBuckets and 5 reads (s3_bucket_info), GetBucketPolicy (bucket_policy);
+        # CloudTrail: GetTrail, GetTrailStatus, ListTags (trail).
+        pytest.param(QUICK, {"sts": 1, "iam": 1, "s3": 7, "cloudtrail": 3}, id="quick"),
+        # ... plus the KMS key, SNS topic, log group, IAM role and policy reads,
+        # and GetEventSelectors + GetInsightSelectors (event_selectors).
+        # (Only our modules' and STS's share is pinned here; the README has the whole count.)
+        pytest.param(REGULAR, {"sts": 1, "s3": 7, "cloudtrail": 5}, id="regular"),
+    ],
+)
+def test_trail_role_no_change_run_makes_no_write(aws, run_playbook, variables: dict, budget: dict[str, int]):
+    first = _run(run_playbook, "trail", variables)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert _recap(first.stdout)["changed"] > 0
+
+    aws.start_recording()
+    second = _run(run_playbook, "trail", variables)
+    calls = aws.stop_recording()
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert _recap(second.stdout)["changed"] == 0, second.stdout
+    assert [c for c in calls if c.is_write] == []
+    print(f"no-change run: {len(calls)} calls {_per_service(calls)}: {[(c.service, c.action) for c in calls]}")
+    counted = {service: count for service, count in _per_service(calls).items() if service in budget}
+    assert counted == budget, [(c.service, c.action) for c in calls]
+
+
+def test_trail_role_check_mode_on_an_empty_account_writes_nothing(aws, run_playbook):
+    aws.start_recording()
+    result = _run(run_playbook, "trail", QUICK, "--check", "--diff")
+    calls = aws.stop_recording()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _recap(result.stdout)["changed"] > 0
+    assert [c for c in calls if c.is_write] == []
+    assert aws.client("cloudtrail").describe_trails()["trailList"] == []
+    assert aws.client("s3").list_buckets()["Buckets"] == []
+
+
+@pytest.mark.parametrize(
+    "role, variables, message",
+    [
+        ("trail", {"trail_name": "t-one", "trail_is_multi_region_trail": "sometimes"}, "trail_is_multi_region_trail"),
+        ("trail", {"trail_name": "t-one", "trail_event_selectors_preset": "everything"}, "trail_event_selectors_preset"),
+        ("trail", {"trail_name": "t-one", "trail_tags": ["not", "a", "dict"]}, "trail_tags"),
+        ("trail", {}, "trail_name"),
+        (
+            "trail",
+            {"trail_name": "t-one", "trail_kms_key_create": True, "trail_kms_key_id": "alias/given"},
+            "trail_kms_key_create is true and trail_kms_key_id is set",
+        ),
+        (
+            "trail",
+            {"trail_name": "t-one", "trail_s3_bucket_existing": True},
+            "trail_s3_bucket_existing is true but trail_s3_bucket_name is empty",
+        ),
+        (
+            "trail",
+            {"trail_name": "t-one", "trail_cloudwatch_logs_log_group_arn": "arn:aws:logs:us-east-1:123456789012:log-group:g:*"},
+            "trail_cloudwatch_logs_log_group_arn and trail_cloudwatch_logs_role_arn go together",
+        ),
+        (
+            "trail",
+            {"trail_name": "t-one", "trail_event_selectors_preset": "cis_benchmark", "trail_event_selectors": [{"read_write_type": "All"}]},
+            "trail_event_selectors_preset is set together with trail_event_selectors",
+        ),
+        (
+            "log_bucket",
+            {"log_bucket_name": "b-one", "log_bucket_trails": ["t-one"], "log_bucket_encryption": "AES256", "log_bucket_kms_key_id": "k"},
+            "log_bucket_kms_key_id is set but log_bucket_encryption is AES256",
+        ),
+        ("log_bucket", {"log_bucket_name": "b-one", "log_bucket_encryption": "DES"}, "log_bucket_encryption"),
+        ("event_selectors", {"event_selectors_trails": ["t-one"]}, "nothing to apply"),
+        (
+            "event_selectors",
+            {"event_selectors_trails": ["t-one"], "event_selectors_basic": [{}], "event_selectors_advanced": [{}]},
+            "event_selectors_basic and event_selectors_advanced are both set",
+        ),
+    ],
+)
+def test_bad_input_fails_before_any_call(aws, run_playbook, role, variables, message):
+    aws.start_recording()
+    result = _run(run_playbook, role, variables)
+    calls = aws.stop_recording()
+    assert result.returncode != 0, result.stdout
+    assert message in result.stdout, result.stdout
+    assert calls == []
+
+
+def test_adopted_bucket_setting_that_would_change_fails_before_any_write(aws, run_playbook):
+    aws.client("s3").create_bucket(Bucket="trailops-adopted")
+    aws.start_recording()
+    result = _run(
+        run_playbook,
+        "log_bucket",
+        {"log_bucket_name": "trailops-adopted", "log_bucket_trails": ["t-one"], "log_bucket_existing": True, "log_bucket_versioning": True},
+    )
+    calls = aws.stop_recording()
+    assert result.returncode != 0, result.stdout
+    assert "log_bucket_existing is true but log_bucket_versioning would change" in result.stdout, result.stdout
+    assert [c for c in calls if c.is_write] == []
+    assert aws.client("s3").get_bucket_versioning(Bucket="trailops-adopted").get("Status") is None
