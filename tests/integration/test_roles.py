@@ -70,6 +70,14 @@ def test_trail_role_no_change_run_makes_no_write(aws, run_playbook, variables: d
     counted = {service: count for service, count in _per_service(calls).items() if service in budget}
     assert counted == budget, [(c.service, c.action) for c in calls]
 
+    # The drift check of an account without drift: nothing to report, nothing written.
+    aws.start_recording()
+    checked = _run(run_playbook, "trail", variables, "--check", "--diff")
+    calls = aws.stop_recording()
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert _recap(checked.stdout)["changed"] == 0, checked.stdout
+    assert [c for c in calls if c.is_write] == []
+
 
 def test_trail_role_check_mode_on_an_empty_account_writes_nothing(aws, run_playbook):
     aws.start_recording()
