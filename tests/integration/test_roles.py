@@ -153,3 +153,66 @@ def test_adopted_bucket_setting_that_would_change_fails_before_any_write(aws, ru
     assert "log_bucket_existing is true but log_bucket_versioning would change" in result.stdout, result.stdout
     assert [c for c in calls if c.is_write] == []
     assert aws.client("s3").get_bucket_versioning(Bucket="trailops-adopted").get("Status") is None
+
+
+LIFECYCLE_BUCKET = {
+    "log_bucket_name": "trailops-lifecycle-logs",
+    "log_bucket_trails": ["arn:aws:cloudtrail:us-east-1:123456789012:trail/t-one"],
+    "log_bucket_s3_key_prefix": "audit",
+    "log_bucket_lifecycle_transition_days": 30,
+    "log_bucket_lifecycle_expiration_days": 365,
+}
+
+
+def test_log_bucket_lifecycle_rule_is_kept_apart_and_idempotent(aws, run_playbook):
+    s3 = aws.client("s3")
+    first = _run(run_playbook, "log_bucket", LIFECYCLE_BUCKET)
+    assert first.returncode == 0, first.stdout + first.stderr
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket="trailops-lifecycle-logs")["Rules"]
+    assert rule["ID"] == "trailops-cloudtrail-logs"
+    assert rule["Filter"] == {"Prefix": "audit/AWSLogs/"}
+    assert [(t["Days"], t["StorageClass"]) for t in rule["Transitions"]] == [(30, "GLACIER")]
+    assert rule["Expiration"]["Days"] == 365
+
+    aws.start_recording()
+    again = _run(run_playbook, "log_bucket", LIFECYCLE_BUCKET)
+    calls = aws.stop_recording()
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert _recap(again.stdout)["changed"] == 0, again.stdout
+    assert [c for c in calls if c.is_write] == []
+    # ListBuckets + 5 reads (s3_bucket_info) + GetBucketPolicy (bucket_policy); the trail is an ARN: no STS.
+    assert _per_service(calls) == {"s3": 7}
+
+    # A changed setting is predicted under --check and nothing is written.
+    aws.start_recording()
+    checked = _run(run_playbook, "log_bucket", dict(LIFECYCLE_BUCKET, log_bucket_lifecycle_expiration_days=400), "--check")
+    calls = aws.stop_recording()
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert _recap(checked.stdout)["changed"] == 1, checked.stdout
+    assert [c for c in calls if c.is_write] == []
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket="trailops-lifecycle-logs")["Rules"]
+    assert rule["Expiration"]["Days"] == 365
+
+
+def test_log_bucket_is_deleted_only_when_asked(aws, run_playbook):
+    s3 = aws.client("s3")
+    present = _run(run_playbook, "log_bucket", LIFECYCLE_BUCKET)
+    assert present.returncode == 0, present.stdout + present.stderr
+    absent = dict(LIFECYCLE_BUCKET, log_bucket_state="absent")
+
+    removed = _run(run_playbook, "log_bucket", absent)
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["trailops-lifecycle-logs"]
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket="trailops-lifecycle-logs")
+
+    aws.start_recording()
+    checked = _run(run_playbook, "log_bucket", dict(absent, log_bucket_delete=True), "--check")
+    calls = aws.stop_recording()
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert _recap(checked.stdout)["changed"] == 1, checked.stdout
+    assert [c for c in calls if c.is_write] == []
+
+    deleted = _run(run_playbook, "log_bucket", dict(absent, log_bucket_delete=True))
+    assert deleted.returncode == 0, deleted.stdout + deleted.stderr
+    assert s3.list_buckets()["Buckets"] == []
