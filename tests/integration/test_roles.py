@@ -5,6 +5,7 @@ fails before any call. The molecule scenarios (`make molecule`) cover the rest."
 from __future__ import annotations
 
 import collections
+import json
 import re
 
 import pytest
@@ -216,3 +217,21 @@ def test_log_bucket_is_deleted_only_when_asked(aws, run_playbook):
     deleted = _run(run_playbook, "log_bucket", dict(absent, log_bucket_delete=True))
     assert deleted.returncode == 0, deleted.stdout + deleted.stderr
     assert s3.list_buckets()["Buckets"] == []
+
+
+def test_trail_role_makes_an_organization_trail(aws, run_playbook, account_id):
+    organization = aws.client("organizations").create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    variables = {"trail_name": "org-trail", "trail_is_organization_trail": True, "trail_organization_id": organization}
+    first = _run(run_playbook, "trail", variables)
+    assert first.returncode == 0, first.stdout + first.stderr
+
+    trail = aws.client("cloudtrail").get_trail(Name="org-trail")["Trail"]
+    assert trail["IsOrganizationTrail"] is True
+    policy = json.loads(aws.client("s3").get_bucket_policy(Bucket=trail["S3BucketName"])["Policy"])
+    (write,) = [s for s in policy["Statement"] if s.get("Action") == "s3:PutObject"]
+    bucket_arn = f"arn:aws:s3:::{trail['S3BucketName']}"
+    assert sorted(write["Resource"]) == [f"{bucket_arn}/AWSLogs/{account_id}/*", f"{bucket_arn}/AWSLogs/{organization}/*"]
+
+    again = _run(run_playbook, "trail", variables)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert _recap(again.stdout)["changed"] == 0, again.stdout

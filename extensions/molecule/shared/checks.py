@@ -24,8 +24,13 @@ def account() -> str:
 
 
 def trail(name: str) -> dict[str, Any] | None:
-    trails = client("cloudtrail").describe_trails(trailNameList=[name])["trailList"]
-    return trails[0] if trails else None
+    """GetTrail: exactly the named trail, or None."""
+    try:
+        return client("cloudtrail").get_trail(Name=name)["Trail"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "TrailNotFoundException":
+            return None
+        raise
 
 
 def bucket_policy(bucket: str) -> dict[str, Any]:
