@@ -41,11 +41,13 @@ $(BIN)/.installed: requirements-dev.txt
 
 setup: $(BIN)/.installed collection
 
-# A link, so edits show at once; amazon.aws is linked from the ansible package.
+# A link, so edits show at once; amazon.aws and community.aws (the roles' SNS
+# topic and lifecycle modules) are linked from the ansible package.
 collection: $(BIN)/.installed
-	mkdir -p $(COLLECTIONS)/ansible_collections/trailops $(COLLECTIONS)/ansible_collections/amazon
+	mkdir -p $(COLLECTIONS)/ansible_collections/trailops $(COLLECTIONS)/ansible_collections/amazon $(COLLECTIONS)/ansible_collections/community
 	ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/trailops/cloudtrail
 	ln -sfn $(SITE)/ansible_collections/amazon/aws $(COLLECTIONS)/ansible_collections/amazon/aws
+	ln -sfn $(SITE)/ansible_collections/community/aws $(COLLECTIONS)/ansible_collections/community/aws
 
 # One local AWS for the whole demo: the quick trail, the same again (changed=0),
 # then the event history of what the two runs did.
@@ -64,6 +66,8 @@ $(TEST_COPY): setup FORCE
 	mkdir -p $(TEST_COPY) $(TEST_ROOT)/ansible_collections/amazon
 	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(TEST_COPY)
 	cp -a $(SITE)/ansible_collections/amazon/aws $(TEST_ROOT)/ansible_collections/amazon/aws
+	mkdir -p $(TEST_ROOT)/ansible_collections/community
+	cp -a $(SITE)/ansible_collections/community/aws $(TEST_ROOT)/ansible_collections/community/aws
 	mkdir -p $(dir $(GET_PIP_CACHE))
 	cp tests/tools/get_pip_offline.py $(GET_PIP_CACHE)
 

@@ -38,6 +38,8 @@ def _env(aws: LocalAWS, region: str, extra: dict[str, str] | None) -> dict[str, 
     env.update(aws.env(region))
     env["PYTHONPATH"] = os.pathsep.join([COLLECTIONS, REPO_ROOT])
     env["ANSIBLE_COLLECTIONS_PATH"] = COLLECTIONS
+    # Only build/collections: proves it holds every collection we use.
+    env["ANSIBLE_COLLECTIONS_SCAN_SYS_PATH"] = "false"
     env.update(extra or {})
     return env
 

@@ -11,8 +11,7 @@ import re
 import pytest
 
 PLAYBOOK = "tests/integration/playbooks/role.yml"
-# community.aws (sns_topic, s3_lifecycle) comes from the ansible package.
-ENV = {"ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "true", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"}
+ENV = {"ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"}
 
 
 def _recap(stdout: str) -> dict[str, int]:
