@@ -13,8 +13,10 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from tests.local_aws.fidelity import cloudtrail, lookup_events
+    from tests.local_aws.fidelity import cloudtrail, delivery, faults, lookup_events
 
     cloudtrail.install()
     lookup_events.install()
+    delivery.install()
+    faults.install()
     _INSTALLED = True
