@@ -28,7 +28,7 @@ export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup collection demo test sanity units integration molecule changelog clean
+.PHONY: help setup collection demo test sanity units integration molecule changelog clean browser
 
 help:
 	@echo "make demo   the console's quick trail on a local AWS (twice: the second run changes nothing)"
@@ -77,7 +77,16 @@ sanity: $(TEST_COPY)
 units: setup
 	$(BIN)/python -m pytest tests/unit -q $(PYTEST_ARGS)
 
-integration: setup
+# The dashboard's browser test needs Debian's chromium; as root on a bare CI
+# machine it comes from Debian's package registry, the only one needed here.
+CHROMIUM := /usr/bin/chromium
+
+browser:
+	@if [ -x $(CHROMIUM) ]; then echo "$(CHROMIUM) is installed"; else \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core; fi
+
+integration: setup browser
 	$(BIN)/python -m pytest tests/integration -q $(PYTEST_ARGS)
 
 # The roles' molecule scenarios (extensions/molecule/), all on one local AWS
