@@ -610,6 +610,24 @@ def ensure_trail(module, params: dict[str, Any]) -> tuple[bool, dict[str, Any], 
     return True, before or {}, read_trail(client, arn, home_client_for) or {}
 
 
+def _iso_time(value: Any) -> Optional[str]:
+    if not value:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def delivery_status(status: Optional[dict[str, Any]]) -> dict[str, Any]:
+    """What GetTrailStatus says of log file delivery; kept apart from
+    ``normalize_trail`` because it changes by itself and must never count as drift."""
+    status = status or {}
+    return {
+        "latest_delivery_time": _iso_time(status.get("LatestDeliveryTime")),
+        "latest_delivery_error": status.get("LatestDeliveryError") or None,
+        "start_logging_time": _iso_time(status.get("StartLoggingTime")),
+        "stop_logging_time": _iso_time(status.get("StopLoggingTime")),
+    }
+
+
 def describe_trail_details(module, names: Optional[list[str]], include_shadow_trails: bool) -> list[dict[str, Any]]:
     """Every trail DescribeTrails shows in the module's region (or the named
     ones), each normalized like ``trail`` returns it, with its event selectors,
@@ -634,7 +652,9 @@ def describe_trail_details(module, names: Optional[list[str]], include_shadow_tr
     for trail in trails:
         client = home_client(home_region_of(trail))
         arn = trail["TrailARN"]
-        entry = normalize_trail(trail, get_trail_status(client, arn), tags.get(arn, {}))
+        status = get_trail_status(client, arn)
+        entry = normalize_trail(trail, status, tags.get(arn, {}))
+        entry.update(delivery_status(status))
         entry.update(selection_from_api(get_event_selectors(client, arn) or {}))
         entry["insight_selectors"] = insights_from_api(get_insight_selectors(client, arn))
         details.append(entry)

@@ -161,6 +161,26 @@ trails:
       returned: always
       type: bool
       sample: true
+    latest_delivery_time:
+      description: When CloudTrail last delivered a log file to the bucket (GetTrailStatus), UTC, ISO 8601; V(null) if never.
+      returned: always
+      type: str
+      sample: "2024-05-01T12:05:00+00:00"
+    latest_delivery_error:
+      description: The error of the last failed delivery to the bucket, or V(null).
+      returned: always
+      type: str
+      sample: AccessDenied
+    start_logging_time:
+      description: When the trail last started logging, UTC, ISO 8601; V(null) if never.
+      returned: always
+      type: str
+      sample: "2024-05-01T12:00:00+00:00"
+    stop_logging_time:
+      description: When the trail last stopped logging, UTC, ISO 8601; V(null) if never.
+      returned: always
+      type: str
+      sample: null
     tags:
       description: The trail's tags.
       returned: always
