@@ -1,0 +1,319 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the trailops.cloudtrail project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: validate_logs
+short_description: Prove that a CloudTrail trail's log files were not changed or deleted
+version_added: 1.0.0
+description:
+  - Validates the integrity of the log files a trail delivered in a time range, the way C(aws cloudtrail validate-logs) does.
+  - Finds the trail's digest files whose end time is in the range, checks that each is where it says it was delivered,
+    verifies its SHA256withRSA signature with the public keys of ListPublicKeys, follows the chain of previous-digest links,
+    and checks that every log file a valid digest lists is still in the bucket with the SHA-256 the digest recorded
+    (over the uncompressed content).
+  - Reports digests valid, invalid and missing; log files valid, modified, deleted; gaps in the chain (log file validation
+    was off for a while); and every failure with its S3 key.
+  - Organization trails (C(AWSLogs/<org id>/<account>/)), S3 key prefixes and multi-region trails are handled.
+  - Reads one digest and one log file at a time and hashes log files as they stream, so memory does not grow with the bucket.
+    Makes one GetTrail call, one ListPublicKeys call per region, ListObjectsV2 calls (1,000 keys a page), one GetObject
+    per digest and one per log file.
+  - Never reports success for something it could not check. A trail without log file validation, or a range without any
+    digest file, fails with RV(verdict=not_validated).
+author:
+  - trailops.cloudtrail contributors (@trailops)
+requirements:
+  - cryptography
+options:
+  trail_name:
+    description:
+      - The trail, by name or ARN. A trail whose home is another region needs its ARN.
+    type: str
+    required: true
+    aliases: [name, trail]
+  start_time:
+    description:
+      - The start of the range, ISO 8601 (for example V(2024-05-01T00:00:00Z)); a time without offset is UTC.
+      - Digest files whose end time is from O(start_time) to O(end_time) are validated, with the log files they list.
+      - Must be in the past and before O(end_time).
+    type: str
+    required: true
+  end_time:
+    description:
+      - The end of the range, ISO 8601. Omitted means now. Must not be in the future.
+    type: str
+  regions:
+    description:
+      - The regions whose digests to validate. Omitted or V([]) means every region the trail delivered digests for
+        (only the home region for a single-region trail).
+    type: list
+    elements: str
+    default: []
+  account_ids:
+    description:
+      - For an organization trail, the member accounts whose digests to validate. Omitted or V([]) means every account
+        found under the organization's folder. Ignored for other trails (their own account is validated).
+    type: list
+    elements: str
+    default: []
+  fail_on_invalid:
+    description:
+      - Whether the task fails when a digest or log file is invalid, missing or deleted, or the chain has a gap.
+      - With V(false) the findings are returned in RV(failures) and RV(verdict) and the task succeeds, which lets a play
+        collect the verdicts of many accounts.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  platform:
+    platforms: posix
+  check_mode:
+    support: full
+    details:
+      - The module only reads; check mode changes nothing about what it does.
+  diff_mode:
+    support: none
+  idempotent:
+    description: The module only reads and never changes anything.
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Prove the last day of management-events logs
+  trailops.cloudtrail.validate_logs:
+    trail_name: management-events
+    start_time: "{{ '%Y-%m-%dT%H:%M:%SZ' | strftime(now(utc=true).timestamp() - 86400) }}"
+  register: integrity
+
+- name: One week of an organization trail, two member accounts, without failing the play
+  trailops.cloudtrail.validate_logs:
+    trail_name: arn:aws:cloudtrail:us-east-1:111122223333:trail/organization
+    start_time: "2024-05-01T00:00:00Z"
+    end_time: "2024-05-08T00:00:00Z"
+    account_ids: ["444455556666", "777788889999"]
+    fail_on_invalid: false
+  register: integrity
+
+- name: Show what failed
+  ansible.builtin.debug:
+    msg: "{{ item.kind }}: {{ item.s3_key }} ({{ item.detail }})"
+  loop: "{{ integrity.failures }}"
+"""
+
+RETURN = r"""
+verdict:
+  description:
+    - V(valid) when every digest in the range and every log file they list checked out;
+      V(invalid) when anything failed; V(not_validated) when there was nothing to check.
+  returned: always
+  type: str
+  sample: valid
+trail_arn:
+  description: The trail validated.
+  returned: when the trail was found
+  type: str
+  sample: arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events
+s3_bucket:
+  description: The bucket the digests and log files were read from.
+  returned: when the trail was found
+  type: str
+  sample: my-cloudtrail-logs
+summary:
+  description: What was checked and how it came out.
+  returned: always
+  type: dict
+  contains:
+    start_time:
+      description: The start of the range, UTC.
+      type: str
+      sample: "2024-05-01T00:00:00Z"
+    end_time:
+      description: The end of the range, UTC.
+      type: str
+      sample: "2024-05-02T00:00:00Z"
+    digests:
+      description: Digest files V(valid), V(invalid) (unreadable, moved, bad or missing signature, unknown key) and V(missing) (deleted).
+      type: dict
+      sample: {"valid": 24, "invalid": 0, "missing": 0}
+    log_files:
+      description:
+        - Log files V(valid), V(modified), V(deleted), V(unreadable), and V(not_validated) (listed in a digest that is itself invalid).
+      type: dict
+      sample: {"valid": 288, "modified": 0, "deleted": 0, "unreadable": 0, "not_validated": 0}
+    chain_gaps:
+      description: How many times the chain of digests restarts in the range (log file validation was off in between).
+      type: int
+      sample: 0
+    scopes:
+      description: The account and region folders that were validated.
+      type: list
+      elements: dict
+      sample: [{"account_id": "123456789012", "region": "us-east-1", "folder": "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/"}]
+failures:
+  description: Every failure found, in the order found.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    kind:
+      description:
+        - One of V(digest_missing), V(digest_unreadable), V(digest_moved), V(digest_signature_missing), V(digest_signature_invalid),
+          V(digest_public_key_unknown), V(digest_modified), V(digest_signature_replaced), V(chain_gap), V(log_file_modified),
+          V(log_file_deleted), V(log_file_unreadable).
+      type: str
+      sample: log_file_modified
+    s3_key:
+      description: The key of the digest or log file concerned.
+      type: str
+      sample: AWSLogs/123456789012/CloudTrail/us-east-1/2024/05/01/123456789012_CloudTrail_us-east-1_20240501T0005Z_abcdefghijklmnop.json.gz
+    detail:
+      description: What is wrong with it.
+      type: str
+      sample: its SHA-256 differs from the one in the digest
+"""
+
+import datetime
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import client_for_region
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_trail
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_of
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_name_error
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import HAS_CRYPTOGRAPHY
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import Report
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import ValidateLogsParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import account_root
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import digest_folder
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import list_folders
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import list_public_keys
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import logs_root
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import time_range
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import validate_scope
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import verdict
+
+
+def check_parameters(params, now):
+    """(start, end), or ValidateLogsParameterError naming the option; no API call."""
+    name = params["trail_name"]
+    if not name.startswith("arn:"):
+        problem = trail_name_error(name)
+        if problem:
+            raise ValidateLogsParameterError(f"trail_name: {problem} (got {name!r})")
+    elif not (parse_aws_arn(name) or {}).get("resource", "").startswith("trail/"):
+        raise ValidateLogsParameterError(f"trail_name: not a trail ARN (got {name!r})")
+    for account_id in params["account_ids"]:
+        if not (len(account_id) == 12 and account_id.isdigit()):
+            raise ValidateLogsParameterError(f"account_ids: each must be 12 digits (got {account_id!r})")
+    return time_range(params["start_time"], params["end_time"], now)
+
+
+def _last_part(folder):
+    return folder.rstrip("/").rsplit("/", 1)[-1]
+
+
+def scopes_of(s3, trail, account_ids, regions):
+    """(account id, region, digest folder) of every place the trail's digests are in."""
+    bucket = trail["S3BucketName"]
+    prefix = trail.get("S3KeyPrefix")
+    trail_account = parse_aws_arn(trail["TrailARN"])["account_id"]
+    roots = []
+    if trail.get("IsOrganizationTrail"):
+        for org_folder in list_folders(s3, bucket, logs_root(prefix)):
+            org_id = _last_part(org_folder)
+            if not org_id.startswith("o-"):
+                continue
+            for account_folder in list_folders(s3, bucket, org_folder):
+                account_id = _last_part(account_folder)
+                if not account_ids or account_id in account_ids:
+                    roots.append((account_id, account_root(prefix, account_id, org_id)))
+    else:
+        roots.append((trail_account, account_root(prefix, trail_account)))
+    scopes = []
+    for account_id, root in roots:
+        if trail.get("IsMultiRegionTrail"):
+            found = [_last_part(folder) for folder in list_folders(s3, bucket, f"{root}CloudTrail-Digest/")]
+        else:
+            found = [home_region_of(trail)]
+        for region in sorted(found):
+            if not regions or region in regions:
+                scopes.append((account_id, region, digest_folder(root, region)))
+    return scopes
+
+
+def validate(module, trail, start, end):
+    s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
+    report = Report()
+    keys_by_region = {}
+
+    def keys_for(region):
+        if region not in keys_by_region:
+            keys_by_region[region] = list_public_keys(client_for_region(module, region), start, end)
+        return keys_by_region[region]
+
+    for account_id, region, folder in scopes_of(s3, trail, module.params["account_ids"], module.params["regions"]):
+        report.scopes.append({"account_id": account_id, "region": region, "folder": folder})
+        validate_scope(
+            s3, report, trail["S3BucketName"], folder, trail["Name"], home_region_of(trail), start, end, lambda region=region: keys_for(region)
+        )
+    return report
+
+
+def main():
+    argument_spec = dict(
+        trail_name=dict(type="str", required=True, aliases=["name", "trail"]),
+        start_time=dict(type="str", required=True),
+        end_time=dict(type="str"),
+        regions=dict(type="list", elements="str", default=[]),
+        account_ids=dict(type="list", elements="str", default=[]),
+        fail_on_invalid=dict(type="bool", default=True),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    empty = {"verdict": "not_validated", "summary": {}, "failures": []}
+
+    try:
+        start, end = check_parameters(module.params, datetime.datetime.now(datetime.timezone.utc))
+    except ValidateLogsParameterError as e:
+        module.fail_json(msg=str(e), **empty)
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"), **empty)
+
+    name = module.params["trail_name"]
+    try:
+        trail = get_trail(module.client("cloudtrail", retry_decorator=AWSRetry.jittered_backoff()), name)
+        if trail is None:
+            module.fail_json(msg=f"trail_name: no trail {name!r} in this region (a trail of another region needs its ARN)", **empty)
+        found = dict(empty, trail_arn=trail["TrailARN"], s3_bucket=trail["S3BucketName"])
+        if not trail.get("LogFileValidationEnabled"):
+            module.fail_json(
+                msg=f"Log file validation is not enabled for trail {trail['Name']}: CloudTrail writes no digest files for it, so there is nothing to validate.",
+                **found,
+            )
+        report = validate(module, trail, start, end)
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+    summary = report.summary(start, end)
+    result = dict(found, changed=False, verdict=verdict(summary, report.failures), summary=summary, failures=report.failures)
+    if result["verdict"] == "not_validated":
+        module.fail_json(msg=f"No digest files of trail {trail['Name']} end between {summary['start_time']} and {summary['end_time']}: nothing was validated.", **result)
+    if result["verdict"] == "invalid" and module.params["fail_on_invalid"]:
+        kinds = sorted({failure["kind"] for failure in report.failures})
+        module.fail_json(msg=f"Log file integrity validation failed: {len(report.failures)} failure(s) ({', '.join(kinds)}).", **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

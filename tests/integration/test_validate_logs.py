@@ -1,0 +1,292 @@
+"""validate_logs against the local AWS: logs and digests delivered by the
+fidelity layer, then tampered with the way an attacker (or an accident) would,
+and each finding named. The module must never write."""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+import hashlib
+import json
+
+import pytest
+
+from tests.integration.setup_helpers import make_log_bucket
+from tests.local_aws.fidelity.delivery import deliver
+from tests.local_aws.fidelity.lookup_events import seed_events
+
+BUCKET = "integrity-logs"
+TRAIL = "audited"
+HOURS = 4
+
+
+def _iso(value: datetime.datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_trail(aws, *, prefix=None, validation=True, name=TRAIL, bucket=BUCKET):
+    make_log_bucket(aws, bucket, prefixes=(None, prefix) if prefix else (None,))
+    cloudtrail = aws.client("cloudtrail")
+    params = {"Name": name, "S3BucketName": bucket, "EnableLogFileValidation": validation}
+    if prefix:
+        params["S3KeyPrefix"] = prefix
+    arn = cloudtrail.create_trail(**params)["TrailARN"]
+    cloudtrail.start_logging(Name=name)
+    return arn
+
+
+def deliver_hours(aws, start: datetime.datetime, hours: int = HOURS, events_per_hour: int = 2, account_id: str = "123456789012"):
+    """One flush an hour after ``start``, each after seeding that hour's events; returns the flushes."""
+    flushes = []
+    for hour in range(1, hours + 1):
+        at = start + datetime.timedelta(hours=hour)
+        seed_events(aws, [{"EventName": f"Hour{hour}Call{n}", "EventTime": _iso(at - datetime.timedelta(minutes=10 + n))} for n in range(events_per_hour)], account_id=account_id)
+        flushes.append(deliver(aws, at=at))
+    return flushes
+
+
+@pytest.fixture
+def delivered(aws):
+    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(hours=HOURS + 1)
+    make_trail(aws)
+    flushes = deliver_hours(aws, start)
+    return {"start": start, "flushes": flushes}
+
+
+def validate(run_module, start, **extra):
+    return run_module("validate_logs", dict({"trail_name": TRAIL, "start_time": _iso(start), "fail_on_invalid": False}, **extra))
+
+
+def kinds(result):
+    return sorted((failure["kind"], failure["s3_key"]) for failure in result["failures"])
+
+
+def rewrite(aws, key, transform):
+    """Put the object back changed by ``transform(uncompressed) -> uncompressed``, keeping its metadata."""
+    s3 = aws.client("s3")
+    got = s3.get_object(Bucket=BUCKET, Key=key)
+    body = transform(gzip.decompress(got["Body"].read()))
+    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(body), Metadata=got["Metadata"])
+
+
+def test_untouched_logs_validate_without_writing(aws, run_module, delivered):
+    log_files = [key for flush in delivered["flushes"] for key in flush["log_files"]]
+    digests = [key for flush in delivered["flushes"] for key in flush["digests"]]
+    assert len(digests) == HOURS and len(log_files) >= HOURS
+
+    aws.start_recording()
+    result = validate(run_module, delivered["start"], fail_on_invalid=True)
+    calls = aws.stop_recording()
+
+    assert not result["failed"], result
+    assert result["verdict"] == "valid"
+    assert result["failures"] == []
+    assert result["summary"]["digests"] == {"valid": HOURS, "invalid": 0, "missing": 0}
+    assert result["summary"]["log_files"]["valid"] == len(log_files)
+    assert result["summary"]["chain_gaps"] == 0
+    assert [c for c in calls if c.is_write] == []
+    gets = [c for c in calls if c.service == "s3" and c.method == "GET" and c.path.count("/") > 2]
+    assert len(gets) == len(log_files) + len(digests)
+    assert [c.action for c in calls if c.service == "cloudtrail"] == ["GetTrail", "ListPublicKeys"]
+
+
+def test_check_mode_reads_the_same_and_writes_nothing(aws, run_module, delivered):
+    aws.start_recording()
+    result = run_module("validate_logs", {"trail_name": TRAIL, "start_time": _iso(delivered["start"])}, check=True)
+    calls = aws.stop_recording()
+    assert result["verdict"] == "valid" and not result["changed"]
+    assert [c for c in calls if c.is_write] == []
+
+
+def test_modified_log_file(aws, run_module, delivered):
+    key = delivered["flushes"][1]["log_files"][0]
+    rewrite(aws, key, lambda body: body.replace(b"Hour2Call0", b"Hour2CallX"))
+    result = validate(run_module, delivered["start"])
+    assert result["verdict"] == "invalid" and not result["failed"]
+    assert kinds(result) == [("log_file_modified", key)]
+    assert result["summary"]["log_files"]["modified"] == 1
+
+
+def test_log_file_replaced_by_something_not_gzip(aws, run_module, delivered):
+    key = delivered["flushes"][0]["log_files"][0]
+    aws.client("s3").put_object(Bucket=BUCKET, Key=key, Body=b"{}")
+    result = validate(run_module, delivered["start"])
+    assert kinds(result) == [("log_file_modified", key)]
+
+
+def test_deleted_log_file(aws, run_module, delivered):
+    key = delivered["flushes"][2]["log_files"][0]
+    aws.client("s3").delete_object(Bucket=BUCKET, Key=key)
+    result = validate(run_module, delivered["start"])
+    assert kinds(result) == [("log_file_deleted", key)]
+    assert result["summary"]["log_files"]["deleted"] == 1
+
+
+def test_modified_digest(aws, run_module, delivered):
+    key = delivered["flushes"][1]["digests"][0]
+
+    def drop_log_files(body):
+        digest = json.loads(body)
+        digest["logFiles"] = []
+        return json.dumps(digest).encode()
+
+    rewrite(aws, key, drop_log_files)
+    result = validate(run_module, delivered["start"])
+    assert kinds(result) == [("digest_modified", key), ("digest_signature_invalid", key)]
+    assert result["summary"]["digests"]["invalid"] == 1
+
+
+def test_deleted_digest(aws, run_module, delivered):
+    key = delivered["flushes"][2]["digests"][0]
+    aws.client("s3").delete_object(Bucket=BUCKET, Key=key)
+    result = validate(run_module, delivered["start"])
+    assert kinds(result) == [("digest_missing", key)]
+    assert result["summary"]["digests"]["missing"] == 1
+
+
+def test_digest_signed_with_the_wrong_key(aws, run_module, delivered):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    from tests.local_aws.fidelity.delivery import signing_string
+
+    key = delivered["flushes"][1]["digests"][0]
+    s3 = aws.client("s3")
+    got = s3.get_object(Bucket=BUCKET, Key=key)
+    raw = got["Body"].read()
+    body = gzip.decompress(raw)
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = forger.sign(signing_string(json.loads(body), body), padding.PKCS1v15(), hashes.SHA256()).hex()
+    s3.put_object(Bucket=BUCKET, Key=key, Body=raw, Metadata=dict(got["Metadata"], signature=forged))
+
+    result = validate(run_module, delivered["start"])
+    assert kinds(result) == [("digest_signature_invalid", key), ("digest_signature_replaced", key)]
+
+
+def test_digest_that_is_not_gzip_or_json(aws, run_module, delivered):
+    not_gzip = delivered["flushes"][0]["digests"][0]
+    not_json = delivered["flushes"][3]["digests"][0]
+    s3 = aws.client("s3")
+    s3.put_object(Bucket=BUCKET, Key=not_gzip, Body=b"plain text")
+    s3.put_object(Bucket=BUCKET, Key=not_json, Body=gzip.compress(b"{not json"))
+    result = validate(run_module, delivered["start"])
+    found = {failure["s3_key"]: failure for failure in result["failures"]}
+    assert found[not_gzip]["kind"] == "digest_unreadable" and "gzip" in found[not_gzip]["detail"]
+    assert found[not_json]["kind"] == "digest_unreadable" and "JSON" in found[not_json]["detail"]
+    assert result["verdict"] == "invalid"
+
+
+def test_gap_in_the_chain(aws, run_module):
+    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(hours=6)
+    make_trail(aws)
+    cloudtrail = aws.client("cloudtrail")
+    first = deliver_hours(aws, start, hours=2)
+    cloudtrail.update_trail(Name=TRAIL, EnableLogFileValidation=False)
+    deliver_hours(aws, start + datetime.timedelta(hours=2), hours=1)
+    cloudtrail.update_trail(Name=TRAIL, EnableLogFileValidation=True)
+    after = deliver_hours(aws, start + datetime.timedelta(hours=3), hours=2)
+
+    result = validate(run_module, start)
+    assert kinds(result) == [("chain_gap", after[0]["digests"][0])]
+    assert first[-1]["digests"][0] in result["failures"][0]["detail"]
+    assert result["summary"]["chain_gaps"] == 1
+    assert result["summary"]["digests"]["valid"] == 4
+
+
+def test_prefix_and_range(aws, run_module):
+    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(hours=5)
+    make_trail(aws, prefix="audit/ct")
+    flushes = deliver_hours(aws, start)
+    assert flushes[0]["digests"][0].startswith("audit/ct/AWSLogs/123456789012/CloudTrail-Digest/us-east-1/")
+    # Only the last two digests end in this range; the first of them links to one before it.
+    result = validate(run_module, start + datetime.timedelta(hours=2, minutes=30))
+    assert result["verdict"] == "valid", result
+    assert result["summary"]["digests"]["valid"] == 2
+
+
+def test_organization_trail(aws, run_module):
+    from tests.integration.fleet_helpers import make_organization
+
+    (member,) = make_organization(aws, 1)
+    org_id = aws.client("organizations").describe_organization()["Organization"]["Id"]
+    make_log_bucket(aws, BUCKET)
+    bucket_policy = json.loads(aws.client("s3").get_bucket_policy(Bucket=BUCKET)["Policy"])
+    write = dict(bucket_policy["Statement"][1], Sid="OrgWrite", Resource=f"arn:aws:s3:::{BUCKET}/AWSLogs/{org_id}/*")
+    bucket_policy["Statement"].append(write)
+    aws.client("s3").put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(bucket_policy))
+    cloudtrail = aws.client("cloudtrail")
+    cloudtrail.create_trail(Name=TRAIL, S3BucketName=BUCKET, EnableLogFileValidation=True, IsOrganizationTrail=True, IsMultiRegionTrail=True)
+    cloudtrail.start_logging(Name=TRAIL)
+    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(hours=3)
+    flushes = deliver_hours(aws, start, hours=2, account_id=member)
+    assert any(key.startswith(f"AWSLogs/{org_id}/{member}/CloudTrail-Digest/") for key in flushes[0]["digests"])
+
+    result = validate(run_module, start, account_ids=[member])
+    assert result["verdict"] == "valid", result
+    assert [scope["account_id"] for scope in result["summary"]["scopes"]] == [member]
+    assert result["summary"]["log_files"]["valid"] == 2
+
+
+def test_trail_without_validation_is_not_a_pass(aws, run_module):
+    make_trail(aws, validation=False)
+    result = validate(run_module, datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1))
+    assert result["failed"] and result["verdict"] == "not_validated"
+    assert "nothing to validate" in result["msg"]
+
+
+def test_no_digest_in_range_is_not_a_pass(aws, run_module, delivered):
+    result = validate(run_module, delivered["start"] - datetime.timedelta(days=3), end_time=_iso(delivered["start"] - datetime.timedelta(days=2)))
+    assert result["failed"] and result["verdict"] == "not_validated"
+    assert "nothing was validated" in result["msg"]
+
+
+def test_failures_fail_the_task_by_default(aws, run_module, delivered):
+    aws.client("s3").delete_object(Bucket=BUCKET, Key=delivered["flushes"][0]["log_files"][0])
+    result = run_module("validate_logs", {"trail_name": TRAIL, "start_time": _iso(delivered["start"])})
+    assert result["failed"] and "log_file_deleted" in result["msg"]
+    assert result["verdict"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    "params, option",
+    [
+        ({"start_time": "2099-01-01T00:00:00Z"}, "start_time"),
+        ({"start_time": "2024-01-02T00:00:00Z", "end_time": "2024-01-01T00:00:00Z"}, "start_time"),
+        ({"start_time": "2024-01-01T00:00:00Z", "end_time": "2099-01-01T00:00:00Z"}, "end_time"),
+        ({"start_time": "yesterday"}, "start_time"),
+        ({"start_time": "2024-01-01T00:00:00Z", "trail_name": "a..b"}, "trail_name"),
+        ({"start_time": "2024-01-01T00:00:00Z", "account_ids": ["12345"]}, "account_ids"),
+    ],
+)
+def test_bad_input_fails_before_any_call(aws, run_module, params, option):
+    aws.start_recording()
+    result = run_module("validate_logs", dict({"trail_name": TRAIL}, **params))
+    calls = aws.stop_recording()
+    assert result["failed"] and result["msg"].startswith(f"{option}:"), result
+    assert calls == []
+
+
+def test_unknown_trail(aws, run_module):
+    result = validate(run_module, datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1))
+    assert result["failed"] and result["msg"].startswith("trail_name:")
+
+
+def test_unreadable_bucket(aws, run_module, delivered):
+    # moto does not enforce bucket policies on the caller, so the bucket goes away instead.
+    s3 = aws.client("s3")
+    for key in [k for flush in delivered["flushes"] for k in flush["log_files"] + flush["digests"]]:
+        s3.delete_object(Bucket=BUCKET, Key=key)
+    s3.delete_bucket(Bucket=BUCKET)
+    result = validate(run_module, delivered["start"])
+    assert result["failed"] and "NoSuchBucket" in json.dumps(result), result
+    assert result.get("verdict") != "valid"
+
+
+def test_digest_hash_is_over_uncompressed_content(aws, delivered):
+    """The fidelity layer's digests record SHA-256 of the uncompressed log file, as CloudTrail does."""
+    s3 = aws.client("s3")
+    digest = json.loads(gzip.decompress(s3.get_object(Bucket=BUCKET, Key=delivered["flushes"][0]["digests"][0])["Body"].read()))
+    (entry,) = digest["logFiles"]
+    raw = s3.get_object(Bucket=BUCKET, Key=entry["s3Object"])["Body"].read()
+    assert entry["hashValue"] == hashlib.sha256(gzip.decompress(raw)).hexdigest()
+    assert entry["hashValue"] != hashlib.sha256(raw).hexdigest()
