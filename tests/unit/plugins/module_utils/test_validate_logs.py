@@ -1,0 +1,265 @@
+"""Case tables for the pure functions of module_utils/validate_logs.py."""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+import hashlib
+import json
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ansible_collections.trailops.cloudtrail.plugins.module_utils import validate_logs as vl
+
+UTC = datetime.timezone.utc
+NOW = datetime.datetime(2024, 5, 10, 12, 0, 0, tzinfo=UTC)
+BUCKET = "logs"
+KEY = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2024/05/10/123456789012_CloudTrail-Digest_us-east-1_my-trail_us-east-1_20240510T110000Z.json.gz"
+PREVIOUS_KEY = KEY.replace("T110000Z", "T100000Z")
+PRIVATE = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+OTHER = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+PUBLIC_DER = PRIVATE.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+FINGERPRINT = "f" * 32
+
+
+def t(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2024-05-01T00:00:00Z", t("2024-05-01T00:00:00")),
+        ("2024-05-01T02:00:00+02:00", t("2024-05-01T00:00:00")),
+        ("2024-05-01T00:00:00", t("2024-05-01T00:00:00")),
+        ("2024-05-01", t("2024-05-01T00:00:00")),
+    ],
+)
+def test_parse_time(value, expected):
+    assert vl.parse_time("start_time", value) == expected
+
+
+@pytest.mark.parametrize(
+    "start, end, message",
+    [
+        ("2024-05-11T00:00:00Z", None, "start_time: 2024-05-11T00:00:00Z is in the future"),
+        ("2024-05-01T00:00:00Z", "2024-06-01T00:00:00Z", "end_time: 2024-06-01T00:00:00Z is in the future"),
+        ("2024-05-02T00:00:00Z", "2024-05-01T00:00:00Z", "start_time: must be before end_time"),
+        ("2024-05-01T00:00:00Z", "2024-05-01T00:00:00Z", "start_time: must be before end_time"),
+        ("last week", None, "start_time: not an ISO 8601"),
+        ("2024-05-01T00:00:00Z", "soon", "end_time: not an ISO 8601"),
+    ],
+)
+def test_time_range_errors_name_the_option(start, end, message):
+    with pytest.raises(vl.ValidateLogsParameterError, match="^" + message):
+        vl.time_range(start, end, NOW)
+
+
+def test_time_range_defaults_end_to_now_and_allows_small_skew():
+    assert vl.time_range("2024-05-01T00:00:00Z", None, NOW) == (t("2024-05-01T00:00:00"), NOW)
+    assert vl.time_range("2024-05-01T00:00:00Z", "2024-05-10T12:03:00Z", NOW)[1] == t("2024-05-10T12:03:00")
+
+
+@pytest.mark.parametrize(
+    "prefix, org, expected",
+    [
+        (None, None, "AWSLogs/123456789012/"),
+        ("", None, "AWSLogs/123456789012/"),
+        ("audit", None, "audit/AWSLogs/123456789012/"),
+        ("audit/ct/", None, "audit/ct/AWSLogs/123456789012/"),
+        ("audit", "o-abc123", "audit/AWSLogs/o-abc123/123456789012/"),
+    ],
+)
+def test_account_root(prefix, org, expected):
+    assert vl.account_root(prefix, "123456789012", org) == expected
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        (KEY, {"account": "123456789012", "region": "us-east-1", "trail": "my-trail", "home": "us-east-1", "end": t("2024-05-10T11:00:00")}),
+        (
+            "x/111122223333_CloudTrail-Digest_eu-west-1_org_trail_us-east-1_20240101T000102Z.json.gz",
+            {"account": "111122223333", "region": "eu-west-1", "trail": "org_trail", "home": "us-east-1", "end": t("2024-01-01T00:01:02")},
+        ),
+        ("AWSLogs/123456789012/CloudTrail/us-east-1/2024/05/10/123456789012_CloudTrail_us-east-1_20240510T1100Z_abc.json.gz", None),
+        ("notes.txt", None),
+    ],
+)
+def test_digest_key_info(name, expected):
+    assert vl.digest_key_info(name) == expected
+
+
+@pytest.mark.parametrize(
+    "key, expected",
+    [
+        ("f/2024/05/10/x", False),
+        ("f/2024/05/11/x", False),
+        ("f/2024/05/12/x", True),
+        ("f/2025/01/01/x", True),
+    ],
+)
+def test_past_listing_end(key, expected):
+    assert vl.past_listing_end("f/", key, t("2024-05-11T23:59:59")) is expected
+
+
+def test_listing_start_after_sorts_before_the_first_day():
+    after = vl.listing_start_after("f/", t("2024-05-10T11:00:00"))
+    assert "f/2024/05/09/z" < after < "f/2024/05/10/a"
+
+
+def make_digest(previous=None, **changes):
+    digest = {
+        "awsAccountId": "123456789012",
+        "digestStartTime": "2024-05-10T10:00:00Z",
+        "digestEndTime": "2024-05-10T11:00:00Z",
+        "digestS3Bucket": BUCKET,
+        "digestS3Object": KEY,
+        "digestPublicKeyFingerprint": FINGERPRINT,
+        "digestSignatureAlgorithm": "SHA256withRSA",
+        "previousDigestS3Bucket": BUCKET if previous else None,
+        "previousDigestS3Object": previous["key"] if previous else None,
+        "previousDigestHashValue": previous["sha256"] if previous else None,
+        "previousDigestHashAlgorithm": "SHA-256" if previous else None,
+        "previousDigestSignature": previous["signature"] if previous else None,
+        "logFiles": [],
+    }
+    digest.update(changes)
+    return digest
+
+
+def signed(digest, key=PRIVATE):
+    body = json.dumps(digest).encode()
+    signature = key.sign(vl.signing_string(digest, body), padding.PKCS1v15(), hashes.SHA256()).hex()
+    return body, {"signature": signature, "signature-algorithm": "SHA256withRSA"}
+
+
+def test_signing_string_is_cloudtrails():
+    previous = {"key": PREVIOUS_KEY, "sha256": "ab" * 32, "signature": "cd" * 256}
+    digest = make_digest(previous)
+    body = json.dumps(digest).encode()
+    lines = vl.signing_string(digest, body).decode().split("\n")
+    assert lines == ["2024-05-10T11:00:00Z", f"{BUCKET}/{KEY}", hashlib.sha256(body).hexdigest(), "cd" * 256]
+    assert vl.signing_string(make_digest(), body).decode().endswith("\nnull")
+
+
+@pytest.mark.parametrize(
+    "case, expected_kind",
+    [
+        ("intact", None),
+        ("other key", vl.DIGEST_SIGNATURE_INVALID),
+        ("content changed", vl.DIGEST_SIGNATURE_INVALID),
+        ("no signature", vl.DIGEST_SIGNATURE_MISSING),
+        ("garbled signature", vl.DIGEST_SIGNATURE_INVALID),
+        ("unknown fingerprint", vl.DIGEST_PUBLIC_KEY_UNKNOWN),
+        ("moved", vl.DIGEST_MOVED),
+        ("other algorithm", vl.DIGEST_SIGNATURE_INVALID),
+    ],
+)
+def test_check_digest(case, expected_kind):
+    digest = make_digest()
+    body, metadata = signed(digest, OTHER if case == "other key" else PRIVATE)
+    key = KEY
+    keys = {FINGERPRINT: PUBLIC_DER}
+    if case == "content changed":
+        body = body.replace(b'"logFiles": []', b'"logFiles": [ ]')
+    elif case == "no signature":
+        metadata = {}
+    elif case == "garbled signature":
+        metadata["signature"] = "not hex"
+    elif case == "unknown fingerprint":
+        keys = {"0" * 32: PUBLIC_DER}
+    elif case == "moved":
+        key = KEY.replace("2024/05/10", "2024/05/09")
+    elif case == "other algorithm":
+        metadata["signature-algorithm"] = "SHA1withRSA"
+    problem = vl.check_digest(digest, body, BUCKET, key, metadata, keys)
+    assert (problem[0] if problem else None) == expected_kind
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"plain", "not a gzip file"),
+        (gzip.compress(b"{nope"), "not valid JSON"),
+        (gzip.compress(b"[1, 2]"), "not a JSON object"),
+        (gzip.compress(b'{"digestEndTime": "x"}'), "not a CloudTrail digest: digestStartTime"),
+    ],
+)
+def test_load_digest_names_what_it_is(raw, message):
+    with pytest.raises(vl.DigestFormatError, match=message):
+        vl.load_digest(raw)
+
+
+def test_load_digest_returns_the_uncompressed_bytes():
+    body = json.dumps(make_digest()).encode()
+    assert vl.load_digest(gzip.compress(body)) == (make_digest(), body)
+
+
+PREVIOUS = {"key": PREVIOUS_KEY, "sha256": "ab" * 32, "signature": "cd" * 8, "end": t("2024-05-10T10:00:00")}
+RANGE_START = t("2024-05-10T09:00:00")
+
+
+@pytest.mark.parametrize(
+    "digest_previous, listed_previous, range_start, expected",
+    [
+        ("linked", PREVIOUS, RANGE_START, []),
+        (None, None, RANGE_START, []),
+        (None, PREVIOUS, RANGE_START, [(vl.CHAIN_GAP, KEY)]),
+        ("linked", None, t("2024-05-10T10:30:00"), []),
+        ("linked", None, RANGE_START, [(vl.DIGEST_MISSING, PREVIOUS_KEY)]),
+        ("linked", dict(PREVIOUS, key=PREVIOUS_KEY.replace("T10", "T09")), RANGE_START, [(vl.DIGEST_MISSING, PREVIOUS_KEY)]),
+        ("linked", dict(PREVIOUS, sha256="ef" * 32), RANGE_START, [(vl.DIGEST_MODIFIED, PREVIOUS_KEY)]),
+        ("linked", dict(PREVIOUS, signature="00"), RANGE_START, [(vl.DIGEST_SIGNATURE_REPLACED, PREVIOUS_KEY)]),
+        ("linked", dict(PREVIOUS, sha256=None, signature=None), RANGE_START, []),
+    ],
+)
+def test_check_link(digest_previous, listed_previous, range_start, expected):
+    digest = make_digest(PREVIOUS if digest_previous else None)
+    assert [(kind, key) for kind, key, _detail in vl.check_link(digest, listed_previous, range_start)] == expected
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 1024, 1 << 20])
+def test_gunzip_sha256_streams(chunk_size):
+    content = json.dumps({"Records": [{"eventName": f"Call{n}"} for n in range(500)]}).encode()
+    raw = gzip.compress(content)
+    chunks = [raw[i:i + chunk_size] for i in range(0, len(raw), chunk_size)]
+    assert vl.gunzip_sha256(chunks) == hashlib.sha256(content).hexdigest()
+
+
+def test_gunzip_sha256_concatenated_members():
+    assert vl.gunzip_sha256([gzip.compress(b"ab") + gzip.compress(b"cd")]) == hashlib.sha256(b"abcd").hexdigest()
+
+
+@pytest.mark.parametrize("raw", [b"plain text", b""])
+def test_gunzip_sha256_rejects_what_is_not_gzip(raw):
+    with pytest.raises(vl.LogFileFormatError):
+        vl.gunzip_sha256([raw])
+
+
+@pytest.mark.parametrize(
+    "valid, failures, expected",
+    [
+        (3, [], "valid"),
+        (0, [], "not_validated"),
+        (3, [{"kind": vl.LOG_FILE_DELETED}], "invalid"),
+        (0, [{"kind": vl.DIGEST_MISSING}], "invalid"),
+    ],
+)
+def test_verdict(valid, failures, expected):
+    summary = {"digests": {"valid": valid, "invalid": 0, "missing": 0}}
+    assert vl.verdict(summary, failures) == expected
+
+
+def test_report_counts_missing_digests_and_gaps():
+    report = vl.Report()
+    report.fail(vl.DIGEST_MISSING, "a", "gone")
+    report.fail(vl.CHAIN_GAP, "b", "off")
+    report.fail(vl.LOG_FILE_MODIFIED, "c", "changed")
+    summary = report.summary(RANGE_START, NOW)
+    assert summary["digests"]["missing"] == 1 and summary["chain_gaps"] == 1
+    assert [f["s3_key"] for f in report.failures] == ["a", "b", "c"]
