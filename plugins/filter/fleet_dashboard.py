@@ -10,7 +10,7 @@ version_added: 1.0.0
 description:
   - Takes what C(playbooks/dashboard.yml) gathered per account (the trails of M(trailops.cloudtrail.trail_info) and the
     events of the P(trailops.cloudtrail.event_history#lookup) lookup) and returns what the dashboard draws, ready for a
-    template: per account rows, fleet totals, events per time slot, top event names, top users and error calls.
+    template (per account rows, fleet totals, events per time slot, top event names, top users and error calls).
   - Counting is done here rather than in Jinja so that it is tested on its own and the template only draws.
 author:
   - trailops.cloudtrail contributors (@trailops)
