@@ -68,10 +68,22 @@ def home_region_of(trail: dict[str, Any]) -> Optional[str]:
     return details.get("region") or None
 
 
+# Transient answers AWSRetry does not retry by itself: JSON services (CloudTrail,
+# KMS) throttle with ThrottlingException, S3 with SlowDown, and a 5xx answer
+# without an AWS error document (a load balancer's 502/504) has its status as code.
+TRANSIENT_ERROR_CODES = ["ThrottlingException", "SlowDown", "500", "502", "503", "504"]
+
+
+def transient_retry():
+    """AWSRetry's jittered backoff, also on the transient answers above: up to
+    10 retries, each after a random wait of up to 1, 2, 4, ... 30 seconds."""
+    return AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30, catch_extra_error_codes=TRANSIENT_ERROR_CODES)
+
+
 def cloudtrail_retry():
-    """The retry decorator every CloudTrail client is built with: jittered
-    backoff on throttling (CloudTrail allows 1 write call a second)."""
-    return AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30)
+    """The retry decorator every CloudTrail client is built with (CloudTrail
+    allows 1 write call a second)."""
+    return transient_retry()
 
 
 def client_for_region(module, region: str):

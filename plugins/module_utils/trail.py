@@ -23,7 +23,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.arn import validate_aws
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
@@ -505,7 +505,7 @@ def remove_tags(client, arn: str, tags: dict[str, str]) -> None:
 
 def _aws_client(module, service: str, region: Optional[str] = None):
     extra = {"region": region} if region else {}
-    return module.client(service, retry_decorator=AWSRetry.jittered_backoff(), **extra)
+    return module.client(service, retry_decorator=transient_retry(), **extra)
 
 
 def read_trail(client, name_or_arn: str, home_client_for) -> Optional[dict[str, Any]]:

@@ -174,7 +174,6 @@ statements:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import DEFAULT_SID_SUFFIX
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import BucketNotFoundError
@@ -186,6 +185,7 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import resolve_trail_arns
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import trails_needing_account
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import validate_params
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
 
 
 def build_desired(module, params):
@@ -231,7 +231,7 @@ def main():
     owned = set(owned_sids(params["sid_suffix"]).values())
     try:
         desired = build_desired(module, params)
-        client = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
+        client = module.client("s3", retry_decorator=transient_retry())
         changed, before, after = ensure_bucket_policy(client, params["bucket"], desired, owned, module.check_mode)
     except (BucketNotFoundError, InvalidBucketPolicyError) as e:
         module.fail_json(msg=e.message)

@@ -11,6 +11,7 @@ A rule (all keys optional but ``fault``)::
     {"service": "cloudtrail",        # credential scope service, or "*"
      "action": "PutEventSelectors",  # or a list of actions, or "*"
      "region": "us-east-1",          # or "*"
+     "access_key": "testing",        # the caller's access key, or "*"
      "fault": "throttle",            # or "server_error"
      "status": 503,                  # server_error only: 500, 502, 503 or 504
      "code": "...",                  # the error code, if not the service's own
@@ -98,7 +99,7 @@ def rule_error(rule: Any) -> Optional[str]:
     """Why ``rule`` is not a valid rule, or ``None`` (so a typo fails the test, not silently)."""
     if not isinstance(rule, dict):
         return "a rule must be a mapping"
-    known = {"service", "action", "region", "fault", "status", "code", "every", "burst", "share", "seed", "limit"}
+    known = {"service", "action", "region", "access_key", "fault", "status", "code", "every", "burst", "share", "seed", "limit"}
     unknown = sorted(set(rule) - known)
     if unknown:
         return f"unknown rule keys {unknown}"
@@ -126,9 +127,9 @@ def _state(rule: dict[str, Any]) -> dict[str, Any]:
     return dict(rule, matched=0, injected=0, _rng=random.Random(rule.get("seed", 0)))
 
 
-def decide(state: dict[str, Any], service: str, action: str, region: str) -> bool:
-    """Count the call against ``state`` if it matches; whether it gets a fault."""
-    if not (_matches(state.get("service"), service) and _matches(state.get("action"), action) and _matches(state.get("region"), region)):
+def decide(state: dict[str, Any], call: dict[str, str]) -> bool:
+    """Count ``call`` (service, action, region, access_key) against ``state`` if it matches; whether it gets a fault."""
+    if not all(_matches(state.get(key), value) for key, value in call.items()):
         return False
     state["matched"] += 1
     if state.get("limit") is not None and state["injected"] >= state["limit"]:
@@ -212,15 +213,15 @@ def _action(request: Any, service: str) -> str:
 
 
 def _fault_for(request: Any) -> Optional[tuple[str, str, dict[str, Any]]]:
-    _access_key, region, service = _credential_scope(request.headers)
+    access_key, region, service = _credential_scope(request.headers)
     if not service:
         return None
     with _LOCK:
         if not _RULES:
             return None
-        action = _action(request, service)
+        call = {"service": service, "action": _action(request, service), "region": region, "access_key": access_key}
         for state in _RULES:
-            if decide(state, service, action, region):
+            if decide(state, call):
                 return service, _protocol(service, request.headers), dict(state)
     return None
 
