@@ -306,9 +306,12 @@ def main():
         module.fail_json_aws_error(e)
 
     summary = report.summary(start, end)
-    result = dict(found, changed=False, verdict=verdict(summary, report.failures), summary=summary, failures=report.failures)
+    result = {"trail_arn": found["trail_arn"], "s3_bucket": found["s3_bucket"], "changed": False}
+    result.update(verdict=verdict(summary, report.failures), summary=summary, failures=report.failures)
     if result["verdict"] == "not_validated":
-        module.fail_json(msg=f"No digest files of trail {trail['Name']} end between {summary['start_time']} and {summary['end_time']}: nothing was validated.", **result)
+        module.fail_json(
+            msg=f"No digest files of trail {trail['Name']} end between {summary['start_time']} and {summary['end_time']}: nothing was validated.", **result
+        )
     if result["verdict"] == "invalid" and module.params["fail_on_invalid"]:
         kinds = sorted({failure["kind"] for failure in report.failures})
         module.fail_json(msg=f"Log file integrity validation failed: {len(report.failures)} failure(s) ({', '.join(kinds)}).", **result)

@@ -8,6 +8,7 @@ import datetime
 import gzip
 import hashlib
 import json
+import re
 
 import pytest
 
@@ -40,7 +41,8 @@ def deliver_hours(aws, start: datetime.datetime, hours: int = HOURS, events_per_
     flushes = []
     for hour in range(1, hours + 1):
         at = start + datetime.timedelta(hours=hour)
-        seed_events(aws, [{"EventName": f"Hour{hour}Call{n}", "EventTime": _iso(at - datetime.timedelta(minutes=10 + n))} for n in range(events_per_hour)], account_id=account_id)
+        events = [{"EventName": f"Hour{hour}Call{n}", "EventTime": _iso(at - datetime.timedelta(minutes=10 + n))} for n in range(events_per_hour)]
+        seed_events(aws, events, account_id=account_id)
         flushes.append(deliver(aws, at=at))
     return flushes
 
@@ -290,3 +292,70 @@ def test_digest_hash_is_over_uncompressed_content(aws, delivered):
     raw = s3.get_object(Bucket=BUCKET, Key=entry["s3Object"])["Body"].read()
     assert entry["hashValue"] == hashlib.sha256(gzip.decompress(raw)).hexdigest()
     assert entry["hashValue"] != hashlib.sha256(raw).hexdigest()
+
+
+class InAccount:
+    """What setup_helpers needs of ``aws``, acting in a member account through its role."""
+
+    def __init__(self, aws, account):
+        self.aws, self.account = aws, account
+
+    def client(self, service, region="us-east-1"):
+        from tests.integration.fleet_helpers import account_client
+
+        return account_client(self.aws, self.account, service, region)
+
+
+def test_playbook_writes_a_verdict_per_account(aws, run_playbook, tmp_path):
+    from tests.integration.fleet_helpers import make_organization, static_account, write_inventory
+
+    clean, tampered, unvalidated, no_digest = make_organization(aws, 4)
+    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(hours=4)
+    flushes = {}
+    for account in (clean, tampered, unvalidated, no_digest):
+        member = InAccount(aws, account)
+        make_log_bucket(member, f"logs-{account}", account=account)
+        cloudtrail = member.client("cloudtrail")
+        cloudtrail.create_trail(Name=TRAIL, S3BucketName=f"logs-{account}", EnableLogFileValidation=account != unvalidated)
+        if account != no_digest:
+            cloudtrail.start_logging(Name=TRAIL)
+        arn = f"arn:aws:cloudtrail:us-east-1:{account}:trail/{TRAIL}"
+        flushes[account] = [deliver(aws, at=start + datetime.timedelta(hours=hour), trail=arn) for hour in (1, 2)]
+    deleted = flushes[tampered][0]["log_files"][0]
+    InAccount(aws, tampered).client("s3").delete_object(Bucket=f"logs-{tampered}", Key=deleted)
+    inventory = write_inventory(tmp_path, accounts=[static_account(a) for a in (clean, tampered, unvalidated, no_digest)], source="yaml")
+
+    aws.start_recording()
+    done = run_playbook("playbooks/validate_logs.yml", {"report_dir": str(tmp_path / "reports"), "validate_logs_hours": 5}, "-i", inventory)
+    calls = aws.stop_recording()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [(c.service, c.action) for c in calls if c.is_write and c.action != "AssumeRole"] == []
+
+    report = json.loads((tmp_path / "reports" / "log_validation.json").read_text())
+    accounts = report["accounts"]
+    assert {account: entry["verdict"] for account, entry in accounts.items()} == {
+        clean: "valid",
+        tampered: "invalid",
+        unvalidated: "not_validated",
+        no_digest: "not_validated",
+    }, done.stdout
+    assert accounts[tampered]["failures"] == [
+        {"kind": "log_file_deleted", "s3_key": deleted, "detail": "listed in a digest, but not in the bucket"}
+    ]
+    assert accounts[clean]["summary"]["trails"][0]["digests"] == {"valid": 2, "invalid": 0, "missing": 0}
+    assert "nothing to validate" in accounts[unvalidated]["summary"]["message"]
+    assert "nothing was validated" in accounts[no_digest]["summary"]["trails"][0]["message"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", report["generated"])
+
+
+def test_playbook_unreadable_account(aws, run_playbook, tmp_path):
+    from tests.integration.fleet_helpers import static_account, write_inventory
+
+    (account,) = ["210987654321"]
+    # A role that acts in another account: assume_account.yml refuses it.
+    entry = static_account(account, role_arn="arn:aws:iam::123456789012:role/OrganizationAccountAccessRole")
+    inventory = write_inventory(tmp_path, accounts=[entry], source="yaml")
+    done = run_playbook("playbooks/validate_logs.yml", {"report_dir": str(tmp_path)}, "-i", inventory)
+    assert done.returncode == 0, done.stdout + done.stderr
+    verdict = json.loads((tmp_path / "log_validation.json").read_text())["accounts"][account]
+    assert verdict["verdict"] == "unreadable" and "acts in account 123456789012" in verdict["summary"]["error"]

@@ -224,7 +224,7 @@ def _regions(trail: Any, accounts: list[str]) -> list[str]:
 def _deliver_log_file(trail: Any, root: str, account_id: str, region: str, at: datetime.datetime, events: list[dict[str, Any]]) -> dict[str, Any]:
     records = [json.loads(event["CloudTrailEvent"]) for event in events]
     body = json.dumps({"Records": records}).encode()
-    suffix = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16))
+    suffix = "".join(secrets.choice(string.ascii_letters + string.digits) for _position in range(16))
     key = f"{root}/CloudTrail/{region}/{at:%Y/%m/%d}/{account_id}_CloudTrail_{region}_{_stamp(at, False)}_{suffix}.json.gz"
     _put(trail.bucket_name, key, gzip.compress(body))
     times = [event["EventTime"] for event in events]
