@@ -123,7 +123,7 @@ def test_a_trail_that_is_not_logging_delivers_nothing(aws):
 
 def test_flushes_in_one_second_get_distinct_digests(aws):
     make_trail(aws)
-    keys = [deliver(aws, at=AT)["digests"][0] for _ in range(3)]
+    keys = [deliver(aws, at=AT)["digests"][0] for _flush in range(3)]
     assert len(set(keys)) == 3
 
 
