@@ -18,6 +18,8 @@ import re
 from typing import Any
 from typing import Optional
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
@@ -158,3 +160,16 @@ def home_region_client(module, client, region: str, trail: Optional[dict[str, An
     if home and home != region:
         return client_for_region(module, home)
     return client
+
+
+def with_hidden_access_key(argument_spec: dict[str, Any]) -> dict[str, Any]:
+    """``argument_spec`` plus amazon.aws's ``access_key`` option with ``no_log``:
+    amazon.aws leaves it loggable, so ``-vvv`` printed the key id in every
+    module invocation. Same names, aliases and fallback as amazon.aws's."""
+    spec = dict(argument_spec)
+    spec["access_key"] = dict(
+        aliases=["aws_access_key_id", "aws_access_key"],
+        fallback=(env_fallback, ["AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"]),
+        no_log=True,
+    )
+    return spec

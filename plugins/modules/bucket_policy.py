@@ -186,6 +186,7 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import trails_needing_account
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import validate_params
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
 
 
 def build_desired(module, params):
@@ -221,7 +222,7 @@ def main():
         sid_suffix=dict(type="str", default=DEFAULT_SID_SUFFIX),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(argument_spec=with_hidden_access_key(argument_spec), supports_check_mode=True)
     params = module.params
 
     error = validate_params(params)

@@ -308,6 +308,7 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selector
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import put_insight_selectors
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import selection_from_api
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import trail_home_region
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
 
 _VALUES = dict(type="list", elements="str")
 
@@ -409,7 +410,7 @@ def run(module):
 
 def main():
     module = AnsibleAWSModule(
-        argument_spec=argument_spec(),
+        argument_spec=with_hidden_access_key(argument_spec()),
         mutually_exclusive=[["preset", "event_selectors", "advanced_event_selectors"]],
         supports_check_mode=True,
     )

@@ -298,6 +298,7 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import T
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import ensure_trail
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import explain_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import validate_params
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
 
 
 def main():
@@ -318,7 +319,7 @@ def main():
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(argument_spec=with_hidden_access_key(argument_spec), supports_check_mode=True)
 
     params = dict(module.params)
     params["state"] = {"enabled": "present", "disabled": "absent"}.get(params["state"], params["state"])

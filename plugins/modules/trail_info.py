@@ -214,6 +214,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import TrailParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import describe_trail_details
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import validate_trail_names
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
 
 
 def main():
@@ -221,7 +222,7 @@ def main():
         trail_names=dict(type="list", elements="str", default=[], aliases=["names"]),
         include_shadow_trails=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(argument_spec=with_hidden_access_key(argument_spec), supports_check_mode=True)
 
     try:
         validate_trail_names(module.params["trail_names"])
