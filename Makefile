@@ -28,7 +28,7 @@ export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup collection demo test sanity units integration molecule changelog clean browser
+.PHONY: help setup collection demo test sanity units integration molecule changelog clean browser reliability
 
 help:
 	@echo "make demo   the console's quick trail on a local AWS (twice: the second run changes nothing)"
@@ -89,13 +89,17 @@ browser:
 integration: setup browser
 	$(BIN)/python -m pytest tests/integration -q $(PYTEST_ARGS)
 
+# Faults (throttling, 5xx), the bad-input matrix and secrets on a local AWS (docs/reliability.md).
+reliability: setup
+	$(BIN)/python -m pytest tests/reliability -q $(PYTEST_ARGS)
+
 # The roles' molecule scenarios (extensions/molecule/), all on one local AWS
 # that the `default` scenario starts and stops, on a free port picked here.
 molecule: setup
 	TRAILOPS_LOCAL_AWS_PORT=$$($(BIN)/python -c 'from tests.local_aws.server import free_port; print(free_port())') \
 	  $(BIN)/molecule test --all
 
-test: sanity units integration molecule
+test: sanity units integration reliability molecule
 
 changelog: setup
 	$(BIN)/antsibull-changelog lint
