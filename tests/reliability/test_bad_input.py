@@ -1,0 +1,155 @@
+"""The bad-input matrix: every module, the event_history lookup and every role.
+Each case must fail with a message that names what is wrong (the parameter or
+variable, and the rule where the message states one), and the server must
+receive no write call.
+
+Modules run as direct processes, one per case. The roles' and the lookup's
+cases run in ONE ansible-playbook run, one play per case, each case in a block
+whose rescue saves the failure, so Ansible's start-up is paid once."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import yaml
+
+from tests.local_aws.server import ACCOUNT_ID, REGION
+
+TRAIL = {"name": "bad-input-trail", "s3_bucket_name": "bad-input-logs"}
+BUCKET = {"bucket": "bad-input-logs", "trails": ["bad-input-trail"]}
+SELECTORS = {"trail_name": "bad-input-trail"}
+GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:CloudTrail/x:*"
+
+# (case id, module, parameters, fragments that must all be in the message)
+MODULE_CASES = [
+    ("trail name too short", "trail", dict(TRAIL, name="ab"), ["name", "3 to 128"]),
+    ("trail name with adjacent punctuation", "trail", dict(TRAIL, name="my-_trail"), ["name", "punctuation"]),
+    ("trail name is an IP address", "trail", dict(TRAIL, name="10.0.0.1"), ["name", "IP address"]),
+    ("trail state unknown", "trail", dict(TRAIL, state="paused"), ["state", "present"]),
+    ("trail multi-region without global events", "trail", dict(TRAIL, is_multi_region_trail=True, include_global_service_events=False), ["include_global_service_events"]),
+    ("trail prefix too long", "trail", dict(TRAIL, s3_key_prefix="p" * 201), ["s3_key_prefix", "200"]),
+    ("trail invalid bucket name", "trail", dict(TRAIL, s3_bucket_name="Not_A_Bucket"), ["s3_bucket_name"]),
+    ("trail log group without role", "trail", dict(TRAIL, cloudwatch_logs_log_group_arn=GROUP_ARN), ["cloudwatch_logs_role_arn"]),
+    ("trail KMS key that is no id", "trail", dict(TRAIL, kms_key_id="my-key"), ["kms_key_id"]),
+    ("trail malformed SNS ARN", "trail", dict(TRAIL, sns_topic_name="arn:aws:sqs:us-east-1:123456789012:q"), ["sns_topic_name"]),
+    ("trail tags not a dict", "trail", dict(TRAIL, tags=["a", "b"]), ["tags"]),
+    ("trail bucket that does not exist", "trail", TRAIL, ["s3_bucket_name", "does not exist"]),
+    ("trail_info shadow trails not a bool", "trail_info", {"include_shadow_trails": "sometimes"}, ["include_shadow_trails"]),
+    ("trail_info unknown option", "trail_info", {"trail_name": "x"}, ["trail_name"]),
+    ("bucket_policy bad bucket name", "bucket_policy", dict(BUCKET, bucket="Bad_Bucket"), ["bucket"]),
+    ("bucket_policy no trails", "bucket_policy", dict(BUCKET, trails=[]), ["trails"]),
+    ("bucket_policy bad trail name", "bucket_policy", dict(BUCKET, trails=["my..trail"]), ["trails"]),
+    ("bucket_policy short account id", "bucket_policy", dict(BUCKET, account_id="1234"), ["account_id"]),
+    ("bucket_policy bad organization id", "bucket_policy", dict(BUCKET, organization_id="abc"), ["organization_id"]),
+    ("bucket_policy prefix with a leading slash", "bucket_policy", dict(BUCKET, s3_key_prefix="/logs"), ["s3_key_prefix"]),
+    ("bucket_policy bucket missing", "bucket_policy", dict(BUCKET, bucket="no-such-bucket"), ["bucket", "no-such-bucket"]),
+    ("event_selectors both kinds", "event_selectors", dict(SELECTORS, event_selectors=[{}], advanced_event_selectors=[{"field_selectors": [{"field": "eventCategory", "equals": ["Management"]}]}]), ["event_selectors"]),
+    ("event_selectors six basic selectors", "event_selectors", dict(SELECTORS, event_selectors=[{}] * 6), ["event_selectors", "at most 5"]),
+    ("event_selectors unknown preset", "event_selectors", dict(SELECTORS, preset="everything"), ["preset"]),
+    ("event_selectors unknown insight type", "event_selectors", dict(SELECTORS, insight_selectors=[{"insight_type": "ApiLatencyInsight"}]), ["insight_type"]),
+    ("event_selectors bad trail name", "event_selectors", dict(SELECTORS, trail_name="my..trail", event_selectors=[{}]), ["trail_name"]),
+    ("event_selectors missing trail", "event_selectors", dict(SELECTORS, event_selectors=[{}]), ["trail_name", "bad-input-trail"]),
+    ("event_selectors unknown resource type", "event_selectors", dict(SELECTORS, event_selectors=[{"data_resources": [{"type": "AWS::S3::Bucket", "values": ["arn:aws:s3"]}]}]), ["data_resources[0].type"]),
+]
+
+# (case id, lookup options, fragments)
+LOOKUP_CASES = [
+    ("lookup two attributes", {"lookup_attribute": {"EventName": "CreateTrail", "Username": "alice"}}, ["lookup_attribute"]),
+    ("lookup unknown attribute", {"lookup_attribute": {"Region": "us-east-1"}}, ["lookup_attribute"]),
+    ("lookup max_events zero", {"max_events": 0}, ["max_events"]),
+    ("lookup start_time not a time", {"start_time": "yesterday"}, ["start_time"]),
+    ("lookup start after end", {"start_time": "-1h", "end_time": "-2h"}, ["start_time", "end_time"]),
+    ("lookup misspelt region", {"regions": ["us-east-1", "us-esat-1"]}, ["regions"]),
+    ("lookup unknown category", {"event_category": "data"}, ["event_category"]),
+]
+
+# (case id, role, variables, fragments)
+ROLE_CASES = [
+    ("trail role without a name", "trail", {}, ["trail_name"]),
+    ("trail role multi-region not a bool", "trail", {"trail_name": "t-one", "trail_is_multi_region_trail": "sometimes"}, ["trail_is_multi_region_trail"]),
+    ("trail role unknown preset", "trail", {"trail_name": "t-one", "trail_event_selectors_preset": "everything"}, ["trail_event_selectors_preset"]),
+    ("trail role tags not a dict", "trail", {"trail_name": "t-one", "trail_tags": ["a"]}, ["trail_tags"]),
+    ("trail role key created and given", "trail", {"trail_name": "t-one", "trail_kms_key_create": True, "trail_kms_key_id": "alias/given"}, ["trail_kms_key_create", "trail_kms_key_id"]),
+    ("trail role existing bucket without name", "trail", {"trail_name": "t-one", "trail_s3_bucket_existing": True}, ["trail_s3_bucket_existing", "trail_s3_bucket_name"]),
+    ("trail role log group without role", "trail", {"trail_name": "t-one", "trail_cloudwatch_logs_log_group_arn": GROUP_ARN}, ["trail_cloudwatch_logs_role_arn"]),
+    ("log_bucket role without a name", "log_bucket", {}, ["log_bucket_name"]),
+    ("log_bucket role unknown encryption", "log_bucket", {"log_bucket_name": "b-one", "log_bucket_encryption": "DES"}, ["log_bucket_encryption"]),
+    ("log_bucket role key with AES256", "log_bucket", {"log_bucket_name": "b-one", "log_bucket_trails": ["t-one"], "log_bucket_encryption": "AES256", "log_bucket_kms_key_id": "k"}, ["log_bucket_kms_key_id", "log_bucket_encryption"]),
+    ("event_selectors role without trails", "event_selectors", {}, ["event_selectors_trails"]),
+    ("event_selectors role nothing to apply", "event_selectors", {"event_selectors_trails": ["t-one"]}, ["nothing to apply"]),
+    ("event_selectors role both kinds", "event_selectors", {"event_selectors_trails": ["t-one"], "event_selectors_basic": [{}], "event_selectors_advanced": [{}]}, ["event_selectors_basic", "event_selectors_advanced"]),
+]
+
+
+def writes(calls) -> list:
+    return [(c.service, c.action) for c in calls if c.is_write]
+
+
+def test_the_matrix_has_at_least_40_cases():
+    assert len(MODULE_CASES) + len(LOOKUP_CASES) + len(ROLE_CASES) >= 40
+    covered = {case[1] for case in MODULE_CASES} | {case[1] for case in ROLE_CASES}
+    assert {"trail", "trail_info", "bucket_policy", "event_selectors", "log_bucket"} <= covered
+
+
+@pytest.mark.parametrize("module, params, fragments", [case[1:] for case in MODULE_CASES], ids=[case[0] for case in MODULE_CASES])
+def test_module_bad_input(aws, run_module, module, params, fragments):
+    aws.start_recording()
+    result = run_module(module, params)
+    calls = aws.stop_recording()
+    assert result["failed"] is True, result
+    for fragment in fragments:
+        assert fragment in result["msg"], (fragment, result["msg"])
+    assert writes(calls) == []
+
+
+def _play(case_id: str, variables: dict, task: dict) -> dict:
+    return {
+        "name": case_id,
+        "hosts": "localhost",
+        "gather_facts": False,
+        "vars": variables,
+        "tasks": [
+            {
+                "block": [task],
+                "rescue": [
+                    {
+                        "ansible.builtin.copy": {
+                            "content": "{{ ansible_failed_result | to_json }}",
+                            "dest": "{{ outcome_dir }}/" + str(len(case_id)) + "-" + case_id.replace(" ", "_") + ".json",
+                            "mode": "0600",
+                        }
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def test_roles_and_lookup_bad_input(aws, run_playbook, tmp_path):
+    plays = [_play(case_id, {"lookup_options": options}, {"ansible.builtin.set_fact": {"events": "{{ lookup('trailops.cloudtrail.event_history', **lookup_options) }}"}})
+             for case_id, options, _ in LOOKUP_CASES]
+    plays += [_play(case_id, variables, {"ansible.builtin.include_role": {"name": f"trailops.cloudtrail.{role}"}}) for case_id, role, variables, _ in ROLE_CASES]
+    playbook = tmp_path / "bad_input.yml"
+    playbook.write_text(yaml.safe_dump(plays, sort_keys=False))
+    outcomes = tmp_path / "outcomes"
+    outcomes.mkdir()
+
+    aws.start_recording()
+    result = run_playbook(str(playbook), {"outcome_dir": str(outcomes)})
+    calls = aws.stop_recording()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert writes(calls) == []
+
+    missing, unclear = [], []
+    for case_id, *_rest, fragments in LOOKUP_CASES + ROLE_CASES:
+        path = outcomes / (str(len(case_id)) + "-" + case_id.replace(" ", "_") + ".json")
+        if not os.path.exists(path):
+            missing.append(case_id)
+            continue
+        # The whole failed result: an assert over a loop keeps its message per item.
+        message = path.read_text()
+        if not all(fragment in message for fragment in fragments) or "Traceback" in message:
+            unclear.append((case_id, fragments, message))
+    assert missing == [], f"these cases did not fail: {missing}"
+    assert unclear == []
