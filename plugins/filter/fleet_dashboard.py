@@ -63,7 +63,7 @@ _value:
   contains:
     accounts:
       description:
-        - The accounts, sorted by id, each as given with C(readable), C(trail_rows) (one row per trail, deduplicated across
+        - The accounts, unreadable ones first, then by name and id, each as given with C(readable), C(trail_rows) (one row per trail, deduplicated across
           regions, with C(encryption), C(selectors) and C(insights) summarized as text), C(event_count) and C(error_count).
       type: list
       elements: dict
@@ -198,7 +198,8 @@ def fleet_dashboard(accounts, now=None, hours=24, top=10, recent=25):
     end = _parse_time(now) if now else datetime.datetime.now(datetime.timezone.utc)
 
     rows, all_events, insights = [], [], []
-    for account in sorted(accounts, key=lambda a: str(a.get("account_id"))):
+    # Unreadable accounts first: they are what a person has to act on.
+    for account in sorted(accounts, key=lambda a: (not a.get("error"), str(a.get("account_name") or ""), str(a.get("account_id")))):
         row = dict(account)
         row["readable"] = not account.get("error")
         row["trail_rows"] = trail_rows(account.get("trails"))
