@@ -28,11 +28,12 @@ export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup collection demo test sanity units integration molecule changelog clean browser reliability
+.PHONY: help setup collection demo test sanity units integration molecule changelog clean browser reliability bench
 
 help:
 	@echo "make demo   the console's quick trail on a local AWS (twice: the second run changes nothing)"
 	@echo "make test   ansible-test sanity, unit tests and integration tests on a local AWS"
+	@echo "make bench  measure ours against amazon.aws (+ the AWS CLI) and write docs/performance.md"
 
 $(BIN)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -98,6 +99,18 @@ reliability: setup
 molecule: setup
 	TRAILOPS_LOCAL_AWS_PORT=$$($(BIN)/python -c 'from tests.local_aws.server import free_port; print(free_port())') \
 	  $(BIN)/molecule test --all
+
+# Not part of `make test`: about 25 minutes on 2 cores; it starts its own local
+# AWS. The AWS CLI (the comparison's event selectors) gets its own venv.
+AWSCLI_VENV := $(BUILD)/awscli-venv
+BENCH_ARGS ?=
+$(AWSCLI_VENV)/.installed: bench/requirements.txt
+	$(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+bench: setup $(AWSCLI_VENV)/.installed
+	$(BIN)/python -m bench.run --aws-cli $(AWSCLI_VENV)/bin/aws $(BENCH_ARGS)
 
 test: sanity units integration reliability molecule
 
