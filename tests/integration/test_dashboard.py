@@ -167,7 +167,8 @@ def fleet(aws, tmp_path):
     entries.append(static_account(SUSPENDED, name="closed-account", status="SUSPENDED"))
     # A role that acts in another account must not be read as this account.
     entries.append(static_account(WRONG_ROLE, name="wrong-role", role_arn=f"arn:aws:iam::{next(iter(trails))}:role/OrganizationAccountAccessRole"))
-    inventory = write_inventory(tmp_path, accounts=entries, source="yaml")
+    # The trailops.cloudtrail.accounts inventory plugin, with the accounts listed statically.
+    inventory = write_inventory(tmp_path, aws, accounts=entries)
     return trails, inventory
 
 
