@@ -186,12 +186,13 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import client_for_region
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import cloudtrail_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_trail
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_of
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_name_error
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import HAS_CRYPTOGRAPHY
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import Report
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import ValidateLogsParameterError
@@ -254,7 +255,7 @@ def scopes_of(s3, trail, account_ids, regions):
 
 
 def validate(module, trail, start, end):
-    s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
+    s3 = module.client("s3", retry_decorator=transient_retry())
     report = Report()
     keys_by_region = {}
 
@@ -292,7 +293,7 @@ def main():
 
     name = module.params["trail_name"]
     try:
-        trail = get_trail(module.client("cloudtrail", retry_decorator=AWSRetry.jittered_backoff()), name)
+        trail = get_trail(module.client("cloudtrail", retry_decorator=cloudtrail_retry()), name)
         if trail is None:
             module.fail_json(msg=f"trail_name: no trail {name!r} in this region (a trail of another region needs its ARN)", **empty)
         found = dict(empty, trail_arn=trail["TrailARN"], s3_bucket=trail["S3BucketName"])

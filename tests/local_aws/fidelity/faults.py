@@ -24,9 +24,10 @@ time, so tests are repeatable. Actions are CloudTrail's event names: the
 ``X-Amz-Target`` action, the query ``Action``, and for S3 the bucket call
 (``PutBucketPolicy``, ``HeadBucket``, ...) or ``<Verb>Object``.
 
-Each service answers in its own protocol: JSON services (CloudTrail, KMS, Logs,
-Organizations) ``ThrottlingException``; query services ``Throttling`` (SNS
-``Throttled``, HTTP 429); EC2 ``RequestLimitExceeded``; S3 ``SlowDown`` (503).
+Each service answers in its own protocol: JSON services (CloudTrail, KMS, Logs)
+``ThrottlingException`` (Organizations ``TooManyRequestsException``); query
+services ``Throttling`` (SNS ``Throttled``, HTTP 429); EC2
+``RequestLimitExceeded``; S3 ``SlowDown`` (503).
 Faulted calls are in moto's call recording (the server received them) but not in
 the LookupEvents history.
 
@@ -52,8 +53,9 @@ FAULTS_PATH = "/moto-api/trailops/faults"
 FAULT_KINDS = ("throttle", "server_error")
 SERVER_ERROR_STATUSES = (500, 502, 503, 504)
 JSON_SERVICES = frozenset({"cloudtrail", "kms", "logs", "organizations", "dynamodb", "lambda"})
-# Query services' throttling codes where they are not plain "Throttling".
-QUERY_THROTTLE = {"sns": ("Throttled", 429)}
+# Throttling codes where a service does not say what its protocol usually says
+# (JSON: ThrottlingException; query: Throttling).
+SERVICE_THROTTLE = {"sns": ("Throttled", 429), "organizations": ("TooManyRequestsException", 400)}
 S3_OBJECT_VERBS = {"GET": "GetObject", "PUT": "PutObject", "DELETE": "DeleteObject", "HEAD": "HeadObject", "POST": "PostObject"}
 
 _LOCK = threading.Lock()
@@ -166,9 +168,12 @@ def fault_answer(service: str, protocol: str, rule: dict[str, Any]) -> tuple[int
     if rule["fault"] == "throttle":
         code, status, message = {
             "json": ("ThrottlingException", 400, "Rate exceeded"),
+            "query": ("Throttling", 400, "Rate exceeded"),
             "ec2": ("RequestLimitExceeded", 503, "Request limit exceeded."),
             "s3": ("SlowDown", 503, "Please reduce your request rate."),
-        }.get(protocol, QUERY_THROTTLE.get(service, ("Throttling", 400)) + ("Rate exceeded",))
+        }[protocol]
+        if service in SERVICE_THROTTLE:
+            code, status = SERVICE_THROTTLE[service]
     else:
         status = rule.get("status", 503)
         if status in (502, 504):
