@@ -193,6 +193,7 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail imp
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_of
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_name_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import HAS_CRYPTOGRAPHY
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import Report
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import ValidateLogsParameterError
@@ -281,7 +282,7 @@ def main():
         account_ids=dict(type="list", elements="str", default=[]),
         fail_on_invalid=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(argument_spec=with_hidden_access_key(argument_spec), supports_check_mode=True)
     empty = {"verdict": "not_validated", "summary": {}, "failures": []}
 
     try:

@@ -32,6 +32,7 @@ def test_no_credential_in_output_or_results(aws, run_playbook, tmp_path):
     # The run did the work (so the output had something to leak).
     assert results["trail"]["changed"] is True and results["selectors"]["changed"] is True
     assert results["failed"]["failed"] is True
+    assert results["validate"]["failed"] is True and "digest" in results["validate"]["msg"]
     assert [t["name"] for t in results["info"]["trails"]] == ["secrets-trail"]
     assert any(e["event_name"] == "CreateTrail" for e in results["history"])
     assert "<TASK: trailops.cloudtrail.event_selectors : " in result.stdout or "event_selectors :" in result.stdout
