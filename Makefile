@@ -28,7 +28,7 @@ export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup collection demo test sanity units integration molecule changelog clean browser reliability bench
+.PHONY: help setup collection demo ee test sanity units integration molecule changelog clean browser reliability bench
 
 help:
 	@echo "make demo   the console's quick trail on a local AWS (twice: the second run changes nothing)"
@@ -51,7 +51,12 @@ collection: $(BIN)/.installed
 	ln -sfn $(SITE)/ansible_collections/community/aws $(COLLECTIONS)/ansible_collections/community/aws
 
 # One local AWS for the whole demo: the quick trail, the same again (changed=0),
-# then the event history of what the two runs did.
+# then the event history of what the two runs did; then the fleet: an
+# organization of DEMO_ACCOUNTS accounts gets the baseline (twice: changed=0),
+# one account drifts out of band, the drift report finds it, fleet.yml repairs
+# it, and the dashboard is written.
+DEMO_ACCOUNTS ?= 5
+DEMO_INVENTORY = $(BUILD)/demo/fleet.accounts.yml
 demo: setup
 	$(BIN)/python -m tests.local_aws run -- bash -euo pipefail -c '\
 	  ansible-playbook playbooks/demo.yml; \
@@ -59,7 +64,38 @@ demo: setup
 	  ansible-playbook playbooks/demo.yml | tee $(BUILD)/demo-rerun.log; \
 	  grep -Eq "localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0" $(BUILD)/demo-rerun.log; \
 	  echo "=== event history: what the runs did ==="; \
-	  ansible-playbook playbooks/event_history.yml'
+	  ansible-playbook playbooks/event_history.yml; \
+	  echo "=== the fleet: an organization of $(DEMO_ACCOUNTS) member accounts ==="; \
+	  python -m tests.integration.fleet_helpers organization $(DEMO_ACCOUNTS) $(BUILD)/demo; \
+	  ansible-playbook -i $(DEMO_INVENTORY) playbooks/fleet.yml -f $(DEMO_ACCOUNTS); \
+	  echo "=== the fleet again: nothing changes in any account ==="; \
+	  ansible-playbook -i $(DEMO_INVENTORY) playbooks/fleet.yml -f $(DEMO_ACCOUNTS) | tee $(BUILD)/demo-fleet-rerun.log; \
+	  ! grep -E "^[0-9]{12} +: .*(changed=[1-9]|failed=[1-9])" $(BUILD)/demo-fleet-rerun.log; \
+	  drifted=$$(sed -n "s/^\([0-9]\{12\}\) .*/\1/p" $(BUILD)/demo-fleet-rerun.log | head -1); \
+	  echo "=== out of band: someone turns off logging in $$drifted ==="; \
+	  python -m tests.integration.fleet_helpers drift $$drifted; \
+	  echo "=== drift report ==="; \
+	  ansible-playbook -i $(DEMO_INVENTORY) playbooks/drift_report.yml --check -f $(DEMO_ACCOUNTS) -e report_dir=$(BUILD)/reports >/dev/null; \
+	  cat $(BUILD)/reports/drift_report.md; \
+	  grep -q "^| drifted | 1 |" $(BUILD)/reports/drift_report.md; \
+	  echo "=== repair: the fleet playbook puts it back ==="; \
+	  ansible-playbook -i $(DEMO_INVENTORY) playbooks/fleet.yml -f $(DEMO_ACCOUNTS) | grep -E "^[0-9]{12} +:"; \
+	  ansible-playbook -i $(DEMO_INVENTORY) playbooks/drift_report.yml --check -f $(DEMO_ACCOUNTS) -e report_dir=$(BUILD)/reports >/dev/null; \
+	  grep -q "^| drifted | 0 |" $(BUILD)/reports/drift_report.md; \
+	  echo "drift report after the repair: no account drifted ($(BUILD)/reports/drift_report.md)"; \
+	  if [ -f playbooks/dashboard.yml ]; then \
+	    echo "=== the fleet dashboard ==="; \
+	    ansible-playbook -i $(DEMO_INVENTORY) playbooks/dashboard.yml -f $(DEMO_ACCOUNTS) -e report_dir=$(BUILD)/reports >/dev/null; \
+	    echo "dashboard: $(BUILD)/reports/dashboard.html"; \
+	  fi'
+
+# The execution environment's build context (meta/execution-environment.yml),
+# for AWX / Automation Platform: then `podman build build/ee/context`.
+ee: setup
+	rm -rf $(BUILD)/ee && mkdir -p $(BUILD)/ee
+	$(BIN)/ansible-galaxy collection build --output-path $(BUILD)/ee .
+	mv $(BUILD)/ee/trailops-cloudtrail-*.tar.gz $(BUILD)/ee/trailops-cloudtrail.tar.gz
+	$(BIN)/ansible-builder create -f meta/execution-environment.yml -c $(BUILD)/ee/context --output-filename Containerfile
 
 # ansible-test sees only its own collection tree: copy ours and amazon.aws there.
 $(TEST_COPY): setup FORCE

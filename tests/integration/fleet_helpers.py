@@ -136,3 +136,43 @@ def write_inventory(
 
 
 MANAGEMENT_ACCOUNT = ACCOUNT_ID
+
+
+class EnvironmentAWS:
+    """The local AWS that AWS_ENDPOINT_URL names (``python -m tests.local_aws
+    run`` sets it), with the ``client``/``endpoint`` the helpers above use."""
+
+    def __init__(self) -> None:
+        self.endpoint = os.environ["AWS_ENDPOINT_URL"]
+
+    def client(self, service: str, region: str = REGION, **credentials):
+        import boto3
+
+        return boto3.client(service, region_name=region, endpoint_url=self.endpoint, **credentials)
+
+
+def main(argv: Sequence[str]) -> None:
+    """For `make demo`:
+    organization N DIR   an organization of N member accounts and DIR/fleet.accounts.yml (members only)
+    drift ACCOUNT        stop logging and turn off log file validation of ACCOUNT's trail, out of band
+    """
+    aws = EnvironmentAWS()
+    if argv[0] == "organization":
+        members = make_organization(aws, int(argv[1]))
+        os.makedirs(argv[2], exist_ok=True)
+        path = write_inventory(argv[2], aws, options={"exclude_accounts": [MANAGEMENT_ACCOUNT]})
+        print(f"organization with {len(members)} member accounts: {', '.join(members)}; inventory {path}")
+    elif argv[0] == "drift":
+        cloudtrail = account_client(aws, argv[1], "cloudtrail")
+        for trail in cloudtrail.describe_trails()["trailList"]:
+            cloudtrail.stop_logging(Name=trail["Name"])
+            cloudtrail.update_trail(Name=trail["Name"], EnableLogFileValidation=False)
+            print(f"out of band, in {argv[1]}: stopped logging and turned off log file validation of {trail['Name']}")
+    else:
+        raise SystemExit(main.__doc__)
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
