@@ -10,10 +10,13 @@ whose rescue saves the failure, so Ansible's start-up is paid once."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 import yaml
 
+from tests.integration.conftest import _env
 from tests.local_aws.server import ACCOUNT_ID, REGION
 
 TRAIL = {"name": "bad-input-trail", "s3_bucket_name": "bad-input-logs"}
@@ -50,6 +53,11 @@ MODULE_CASES = [
     ("event_selectors unknown insight type", "event_selectors", dict(SELECTORS, insight_selectors=[{"insight_type": "ApiLatencyInsight"}]), ["insight_type"]),
     ("event_selectors bad trail name", "event_selectors", dict(SELECTORS, trail_name="my..trail", event_selectors=[{}]), ["trail_name"]),
     ("event_selectors missing trail", "event_selectors", dict(SELECTORS, event_selectors=[{}]), ["trail_name", "bad-input-trail"]),
+    ("validate_logs start_time not a time", "validate_logs", {"trail_name": "audited", "start_time": "yesterday"}, ["start_time"]),
+    ("validate_logs end before start", "validate_logs", {"trail_name": "audited", "start_time": "2024-01-02T00:00:00Z", "end_time": "2024-01-01T00:00:00Z"}, ["start_time"]),
+    ("validate_logs bad trail name", "validate_logs", {"trail_name": "a..b", "start_time": "2024-01-01T00:00:00Z"}, ["trail_name"]),
+    ("validate_logs short account id", "validate_logs", {"trail_name": "audited", "start_time": "2024-01-01T00:00:00Z", "account_ids": ["12345"]}, ["account_ids"]),
+    ("validate_logs missing trail", "validate_logs", {"trail_name": "audited", "start_time": "2024-01-01T00:00:00Z"}, ["trail_name", "audited"]),
     ("event_selectors unknown resource type", "event_selectors", dict(SELECTORS, event_selectors=[{"data_resources": [{"type": "AWS::S3::Bucket", "values": ["arn:aws:s3"]}]}]), ["data_resources[0].type"]),
 ]
 
@@ -82,14 +90,33 @@ ROLE_CASES = [
 ]
 
 
+# (case id, inventory options, fragments)
+INVENTORY_CASES = [
+    ("inventory role_arn_template without account_id", {"role_arn_template": "arn:aws:iam::123456789012:role/Audit"}, ["role_arn_template", "{account_id}"]),
+    ("inventory unknown status", {"statuses": ["SLEEPING"]}, ["statuses", "SLEEPING"]),
+    ("inventory bad OU id", {"organizational_units": ["prod"]}, ["organizational_units", "prod"]),
+    ("inventory short static account id", {"accounts": [{"id": "1234"}]}, ["accounts[0].id", "12 digits"]),
+    ("inventory static account without id", {"accounts": [{"name": "x"}]}, ["accounts[0]", "no id"]),
+    ("inventory unknown option", {"regionz": ["us-east-1"]}, ["regionz"]),
+]
+
+
 def writes(calls) -> list:
     return [(c.service, c.action) for c in calls if c.is_write]
 
 
+def run_inventory(aws, sources: list[str]) -> subprocess.CompletedProcess:
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-inventory"), "--list"]
+    for source in sources:
+        command += ["-i", source]
+    env = _env(aws, REGION, {"ANSIBLE_INVENTORY_ENABLED": "trailops.cloudtrail.accounts", "ANSIBLE_NOCOLOR": "1"})
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+
+
 def test_the_matrix_has_at_least_40_cases():
-    assert len(MODULE_CASES) + len(LOOKUP_CASES) + len(ROLE_CASES) >= 40
+    assert len(MODULE_CASES) + len(LOOKUP_CASES) + len(ROLE_CASES) + len(INVENTORY_CASES) >= 40
     covered = {case[1] for case in MODULE_CASES} | {case[1] for case in ROLE_CASES}
-    assert {"trail", "trail_info", "bucket_policy", "event_selectors", "log_bucket"} <= covered
+    assert {"trail", "trail_info", "bucket_policy", "event_selectors", "validate_logs", "log_bucket"} <= covered
 
 
 @pytest.mark.parametrize("module, params, fragments", [case[1:] for case in MODULE_CASES], ids=[case[0] for case in MODULE_CASES])
@@ -153,3 +180,25 @@ def test_roles_and_lookup_bad_input(aws, run_playbook, tmp_path):
             unclear.append((case_id, fragments, message))
     assert missing == [], f"these cases did not fail: {missing}"
     assert unclear == []
+
+
+def test_inventory_bad_input(aws, tmp_path):
+    """Every bad inventory source in one ansible-inventory run: each fails alone, with a warning naming the option."""
+    sources = []
+    for number, (_case_id, options, _fragments) in enumerate(INVENTORY_CASES):
+        path = tmp_path / f"case{number}.accounts.yml"
+        path.write_text(yaml.safe_dump(dict({"plugin": "trailops.cloudtrail.accounts"}, **options)))
+        sources.append(str(path))
+    aws.start_recording()
+    proc = run_inventory(aws, sources)
+    calls = aws.stop_recording()
+    assert writes(calls) == []
+    assert "Traceback" not in proc.stderr
+    # A warning per source that failed, naming the source; Ansible may wrap long warnings.
+    warnings = [w for w in " ".join(proc.stderr.split()).split("[WARNING]:") if w.strip().startswith("Failed to parse inventory")]
+    unclear = []
+    for path, (case_id, _options, fragments) in zip(sources, INVENTORY_CASES):
+        found = [w for w in warnings if f"accounts inventory {path}: " in w]
+        if not found or not all(fragment in found[0] for fragment in fragments):
+            unclear.append((case_id, fragments, found))
+    assert unclear == [], proc.stderr
