@@ -210,7 +210,9 @@ def call_counts(aws: LocalAWS, ansible: Ansible) -> list[dict[str, Any]]:
     three(
         "amazon.aws.s3_bucket (policy)", "the same policy, whole, through s3_bucket's policy option",
         lambda: ansible.module("amazon.aws.s3_bucket", {"name": "calls-base-policy", "policy": json.dumps(policy("calls-base-policy", [arn + "trail-a"]))}),
-        lambda: ansible.module("amazon.aws.s3_bucket", {"name": "calls-base-policy", "policy": json.dumps(policy("calls-base-policy", [arn + "trail-a", arn + "trail-b"]))}),
+        lambda: ansible.module(
+            "amazon.aws.s3_bucket", {"name": "calls-base-policy", "policy": json.dumps(policy("calls-base-policy", [arn + "trail-a", arn + "trail-b"]))}
+        ),
     )
 
     # trail against amazon.aws.cloudtrail, each with a bucket it may deliver to.
@@ -301,7 +303,7 @@ def fleet(aws: LocalAWS, ansible: Ansible, sizes: list[int], runs_small: int, ru
         runs = (runs_small if n < 50 else runs_large) if n in sizes else 1
         samples: dict[str, list[float]] = {}
         modes = {"no change": (), "drift check": ("--check", "--diff")}
-        for _ in range(runs):
+        for _run in range(runs):
             for mode, flags in modes.items():
                 for side, (playbook, prefix) in sides.items():
                     run = ansible.playbook(playbook, accounts, {"bench_bucket_prefix": prefix, "bench_trail_name": prefix}, *flags)
@@ -442,7 +444,8 @@ def render(report: dict[str, Any]) -> str:
 
     out += ["", "### Cost per account as N grows", "",
             "Seconds per account (median run divided by N); tasks per account as Ansible counts them (`ok=` in the recap).", "",
-            "| N | ours no change | amazon.aws no change | ours drift check | amazon.aws drift check | ours tasks/account | amazon.aws tasks/account | first run (create): ours / amazon.aws, s |",
+            "| N | ours no change | amazon.aws no change | ours drift check | amazon.aws drift check "
+            "| ours tasks/account | amazon.aws tasks/account | first run (create): ours / amazon.aws, s |",
             "|---|---|---|---|---|---|---|---|"]
     for n, entry in sorted(fleet_result["curve"].items(), key=lambda kv: int(kv[0])):
         n_int = int(n)
