@@ -335,6 +335,16 @@ class AnsibleValidateLogsError(AnsibleAWSError):
     pass
 
 
+# One log file that cannot be read (archived by a lifecycle rule, a KMS key the
+# reader may not use) is a finding about that file; the rest can still be checked.
+UNREADABLE_LOG_FILE_CODES = ("AccessDenied", "InvalidObjectState", "KMS.DisabledException", "KMS.AccessDeniedException", "KMS.NotFoundException")
+
+
+def error_code(error: AnsibleAWSError) -> Optional[str]:
+    response = getattr(error.exception, "response", None) or {}
+    return response.get("Error", {}).get("Code")
+
+
 class LogObjectErrorHandler(AWSErrorHandler):
     """"No such key" is data: a deleted digest or log file is a finding, not an error."""
 
@@ -467,6 +477,13 @@ def validate_log_file(s3, report: Report, log_file: dict[str, Any]) -> None:
     except LogFileFormatError as e:
         report.log_files["modified"] += 1
         report.fail(LOG_FILE_MODIFIED, key, f"{e}: it is no longer the file CloudTrail delivered")
+        return
+    except AnsibleValidateLogsError as e:
+        code = error_code(e)
+        if code not in UNREADABLE_LOG_FILE_CODES:
+            raise
+        report.log_files["unreadable"] += 1
+        report.fail(LOG_FILE_UNREADABLE, key, f"cannot be read ({code}), so it cannot be checked")
         return
     if actual is None:
         report.log_files["deleted"] += 1

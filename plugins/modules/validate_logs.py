@@ -111,7 +111,8 @@ RETURN = r"""
 verdict:
   description:
     - V(valid) when every digest in the range and every log file they list checked out;
-      V(invalid) when anything failed; V(not_validated) when there was nothing to check.
+      V(invalid) when anything failed; V(not_validated) when there was nothing to check;
+      V(unreadable) when the trail or the bucket could not be read (the task fails).
   returned: always
   type: str
   sample: valid
@@ -293,6 +294,7 @@ def main():
         module.fail_json(msg=missing_required_lib("cryptography"), **empty)
 
     name = module.params["trail_name"]
+    found = empty
     try:
         trail = get_trail(module.client("cloudtrail", retry_decorator=cloudtrail_retry()), name)
         if trail is None:
@@ -305,7 +307,11 @@ def main():
             )
         report = validate(module, trail, start, end)
     except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+        # What could not be read is a verdict too: the playbook reports it per account.
+        unreadable = dict(found, verdict="unreadable")
+        if e.exception:
+            module.fail_json_aws(e.exception, msg=e.message, **unreadable)
+        module.fail_json(msg=e.message, **unreadable)
 
     summary = report.summary(start, end)
     result = {"trail_arn": found["trail_arn"], "s3_bucket": found["s3_bucket"], "changed": False}

@@ -281,7 +281,7 @@ def test_unreadable_bucket(aws, run_module, delivered):
     s3.delete_bucket(Bucket=BUCKET)
     result = validate(run_module, delivered["start"])
     assert result["failed"] and "NoSuchBucket" in json.dumps(result), result
-    assert result.get("verdict") != "valid"
+    assert result["verdict"] == "unreadable" and result["failures"] == []
 
 
 def test_digest_hash_is_over_uncompressed_content(aws, delivered):

@@ -263,3 +263,59 @@ def test_report_counts_missing_digests_and_gaps():
     summary = report.summary(RANGE_START, NOW)
     assert summary["digests"]["missing"] == 1 and summary["chain_gaps"] == 1
     assert [f["s3_key"] for f in report.failures] == ["a", "b", "c"]
+
+
+class FakeBody:
+    def __init__(self, data):
+        self.data = data
+
+    def read(self, size=-1):
+        size = len(self.data) if size < 0 else size
+        chunk, self.data = self.data[:size], self.data[size:]
+        return chunk
+
+    def close(self):
+        pass
+
+
+class FakeS3:
+    """get_object answers from ``objects``: bytes, or an error code to raise."""
+
+    def __init__(self, objects):
+        self.objects = objects
+
+    def get_object(self, aws_retry=False, Bucket=None, Key=None):
+        from botocore.exceptions import ClientError
+
+        found = self.objects.get(Key, "NoSuchKey")
+        if isinstance(found, str):
+            raise ClientError({"Error": {"Code": found, "Message": found}}, "GetObject")
+        return {"Body": FakeBody(found)}
+
+
+CONTENT = b'{"Records": []}'
+
+
+@pytest.mark.parametrize(
+    "stored, counter, kind",
+    [
+        (gzip.compress(CONTENT), "valid", None),
+        (gzip.compress(b'{"Records": [1]}'), "modified", vl.LOG_FILE_MODIFIED),
+        (b"plain", "modified", vl.LOG_FILE_MODIFIED),
+        ("NoSuchKey", "deleted", vl.LOG_FILE_DELETED),
+        ("AccessDenied", "unreadable", vl.LOG_FILE_UNREADABLE),
+        ("InvalidObjectState", "unreadable", vl.LOG_FILE_UNREADABLE),
+    ],
+)
+def test_validate_log_file(stored, counter, kind):
+    report = vl.Report()
+    entry = {"s3Bucket": BUCKET, "s3Object": "log.json.gz", "hashValue": hashlib.sha256(CONTENT).hexdigest(), "hashAlgorithm": "SHA-256"}
+    vl.validate_log_file(FakeS3({"log.json.gz": stored}), report, entry)
+    assert report.log_files[counter] == 1 and sum(report.log_files.values()) == 1
+    assert [f["kind"] for f in report.failures] == ([kind] if kind else [])
+
+
+def test_validate_log_file_other_errors_stop_the_run():
+    entry = {"s3Bucket": BUCKET, "s3Object": "log.json.gz", "hashValue": "0" * 64}
+    with pytest.raises(vl.AnsibleValidateLogsError):
+        vl.validate_log_file(FakeS3({"log.json.gz": "InternalError"}), vl.Report(), entry)
