@@ -359,3 +359,25 @@ def test_playbook_unreadable_account(aws, run_playbook, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     verdict = json.loads((tmp_path / "log_validation.json").read_text())["accounts"][account]
     assert verdict["verdict"] == "unreadable" and "acts in account 123456789012" in verdict["summary"]["error"]
+
+
+def test_multi_region_trail_validates_each_region_with_its_key(aws, run_module):
+    make_log_bucket(aws, BUCKET)
+    cloudtrail = aws.client("cloudtrail")
+    cloudtrail.create_trail(Name=TRAIL, S3BucketName=BUCKET, EnableLogFileValidation=True, IsMultiRegionTrail=True)
+    cloudtrail.start_logging(Name=TRAIL)
+    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(hours=3)
+    seed_events(aws, [{"EventName": "Elsewhere", "EventTime": _iso(start)}], region="eu-west-1")
+    flushes = [deliver(aws, at=start + datetime.timedelta(hours=hour)) for hour in (1, 2)]
+    assert any("/CloudTrail-Digest/eu-west-1/" in key for key in flushes[0]["digests"])
+
+    aws.start_recording()
+    result = validate(run_module, start)
+    calls = aws.stop_recording()
+    assert result["verdict"] == "valid", result
+    assert [scope["region"] for scope in result["summary"]["scopes"]] == ["eu-west-1", "us-east-1"]
+    assert result["summary"]["digests"]["valid"] == 4
+    assert sorted(c.region for c in calls if c.action == "ListPublicKeys") == ["eu-west-1", "us-east-1"]
+
+    only = validate(run_module, start, regions=["eu-west-1"])
+    assert only["summary"]["digests"]["valid"] == 2
