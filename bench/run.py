@@ -488,6 +488,20 @@ def render(report: dict[str, Any]) -> str:
         out.append(f"| {row['regions']} | {row['events']} | {row['seconds']:.1f} | {row['events_per_second']:.0f} | {row['ceiling']} "
                    f"| {row['share']:.0%} | {row['requests']} | {row['extra_requests']} |")
 
+    out += ["", "## How the comparison was set up (where the issue left it open)", "",
+            "- Accounts: a static inventory with the host variables the `trailops.cloudtrail.accounts` inventory plugin sets "
+            "(`aws_account_id`, `aws_account_role_arn`), so the timings are the per-account work, not listing an organization; "
+            "the local AWS lets any account's role be assumed.",
+            "- Both sides work in the same accounts on their own trail and bucket (`bench-ours-<account>`, `bench-base-<account>`), "
+            "so neither undoes the other; each fleet size starts from a wiped local AWS and a first (create) run of each side.",
+            "- The same end state: a private, versioned, SSE-S3 bucket owned by the bucket owner, with the CloudTrail "
+            "statements and a deny of plain HTTP in its policy; a multi-region trail with log file validation, logging on; "
+            "write-only management events. The amazon.aws side reads the selectors with the AWS CLI and puts them only when "
+            "they differ, as a careful playbook would (so its no-change run is `changed=0` too).",
+            "- The drift check runs `--check --diff` against accounts without drift: the cost of looking, which is what a "
+            "scheduled drift check pays every time.",
+            "- The AWS CLI is awscli 1.46.3 in its own venv: it carries its own botocore, so the pinned one stays as it is.",
+            ""]
     out += ["", "## Machine and versions", "", "```"]
     out.append(f"nproc: {report['machine']['nproc']}")
     out.append(f"CPU:   {report['machine']['cpu']}")
