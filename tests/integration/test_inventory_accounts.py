@@ -81,20 +81,20 @@ def test_organizational_units_with_and_without_children(aws, tmp_path):
     workloads = organization_ous(aws)["workloads"]
     nested = org.create_organizational_unit(ParentId=workloads, Name="prod")["OrganizationalUnit"]["Id"]
     org.move_account(AccountId=members[2], SourceParentId=workloads, DestinationParentId=nested)
-    _, recursive = inventory(aws, write_inventory(tmp_path, aws, options={"organizational_units": [workloads]}))
+    _proc, recursive = inventory(aws, write_inventory(tmp_path, aws, options={"organizational_units": [workloads]}))
     assert hosts_of(recursive) == set(members)
     assert recursive["_meta"]["hostvars"][members[2]]["aws_account_parent_ou"] == nested
-    _, flat = inventory(aws, write_inventory(tmp_path, aws, options={"organizational_units": [workloads], "recursive": False}))
+    _proc, flat = inventory(aws, write_inventory(tmp_path, aws, options={"organizational_units": [workloads], "recursive": False}))
     assert hosts_of(flat) == set(members[:2])
 
 
 def test_statuses_and_account_tags_filter(aws, tmp_path):
     members = make_organization(aws, 4, tags={0: {"env": "prod"}, 1: {"env": "dev"}, 3: {"env": "prod"}})
     aws.client("organizations").close_account(AccountId=members[3])
-    _, everything = inventory(aws, write_inventory(tmp_path, aws))
+    _proc, everything = inventory(aws, write_inventory(tmp_path, aws))
     assert hosts_of(everything, "status_suspended") == {members[3]}
     aws.start_recording()
-    _, prod = inventory(aws, write_inventory(tmp_path, aws, options={"statuses": ["active"], "account_tags": {"env": "prod"}}))
+    _proc, prod = inventory(aws, write_inventory(tmp_path, aws, options={"statuses": ["active"], "account_tags": {"env": "prod"}}))
     calls = aws.stop_recording()
     assert hosts_of(prod) == {members[0]}
     assert prod["_meta"]["hostvars"][members[0]]["aws_account_tags"] == {"env": "prod"}
@@ -105,7 +105,7 @@ def test_statuses_and_account_tags_filter(aws, tmp_path):
 def test_exclude_accounts_and_role_arn_template(aws, tmp_path):
     members = make_organization(aws, 2)
     options = {"exclude_accounts": [ACCOUNT_ID], "role_arn_template": "arn:aws:iam::{account_id}:role/{account_name}-cloudtrail"}
-    _, listing = inventory(aws, write_inventory(tmp_path, aws, options=options))
+    _proc, listing = inventory(aws, write_inventory(tmp_path, aws, options=options))
     assert hosts_of(listing) == set(members)
     assert listing["_meta"]["hostvars"][members[0]]["aws_account_role_arn"] == f"arn:aws:iam::{members[0]}:role/{account_name(0)}-cloudtrail"
 
@@ -128,7 +128,7 @@ def test_static_accounts_need_no_aws_call(aws, tmp_path):
 def test_keyed_groups_from_constructed(aws, tmp_path):
     accounts = [static_account("012345678901", name="audit"), dict(static_account("210987654321", name="web"), tags={"team": "web"})]
     options = {"keyed_groups": [{"key": "aws_account_tags.team | default('none')", "prefix": "team"}]}
-    _, listing = inventory(aws, write_inventory(tmp_path, accounts=accounts, options=options))
+    _proc, listing = inventory(aws, write_inventory(tmp_path, accounts=accounts, options=options))
     assert hosts_of(listing, "team_web") == {"210987654321"}
     assert hosts_of(listing, "team_none") == {"012345678901"}
 
@@ -147,7 +147,7 @@ def test_keyed_groups_from_constructed(aws, tmp_path):
 def test_wrong_options_fail_before_any_call(aws, tmp_path, options, message):
     make_organization(aws, 1)
     aws.start_recording()
-    proc, _ = inventory(aws, write_inventory(tmp_path, aws, options=options))
+    proc, _listing = inventory(aws, write_inventory(tmp_path, aws, options=options))
     assert aws.stop_recording() == []
     assert proc.returncode != 0
     assert message in proc.stderr
@@ -155,7 +155,7 @@ def test_wrong_options_fail_before_any_call(aws, tmp_path, options, message):
 
 def test_an_ou_that_does_not_exist_is_named(aws, tmp_path):
     make_organization(aws, 1)
-    proc, _ = inventory(aws, write_inventory(tmp_path, aws, options={"organizational_units": ["ou-abcd-12345678"]}))
+    proc, _listing = inventory(aws, write_inventory(tmp_path, aws, options={"organizational_units": ["ou-abcd-12345678"]}))
     assert proc.returncode != 0
     assert "organizational_units names an OU or root that does not exist (ParentNotFoundException)" in proc.stderr
 
@@ -179,8 +179,8 @@ def test_the_cache_saves_the_organization_calls(aws, tmp_path):
     members = make_organization(aws, 2)
     options = {"cache": True, "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(tmp_path / "cache"), "cache_timeout": 600}
     path = write_inventory(tmp_path, aws, options=options)
-    _, first = inventory(aws, path)
+    _proc, first = inventory(aws, path)
     aws.start_recording()
-    _, second = inventory(aws, path)
+    _proc, second = inventory(aws, path)
     assert aws.stop_recording() == []
     assert hosts_of(first) == hosts_of(second) == {ACCOUNT_ID, *members}
