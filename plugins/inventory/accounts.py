@@ -231,10 +231,15 @@ class InventoryModule(AWSInventoryBase):
         if checked["accounts"] is not None:
             accounts = checked["accounts"]
         else:
-            found, accounts = self.get_cached_result(path, cache)
-            if not found:
+            needs_tags = bool(checked["account_tags"] or self.get_option("include_tags"))
+            found, cached = self.get_cached_result(path, cache)
+            # A cache written without tags cannot answer a tag filter added since.
+            if found and isinstance(cached, dict) and (cached.get("tags_read") or not needs_tags):
+                accounts = cached["accounts"]
+            else:
                 accounts = self._read_organization(checked)
-                self.update_cached_result(path, cache, accounts)
+                # Freshly read: always write, even over an entry that lacked tags.
+                self.update_cached_result(path, False, {"tags_read": needs_tags, "accounts": accounts})
 
         kept = [account for account in accounts if selected(account, checked)]
         if not kept:

@@ -184,3 +184,11 @@ def test_the_cache_saves_the_organization_calls(aws, tmp_path):
     _proc, second = inventory(aws, path)
     assert aws.stop_recording() == []
     assert hosts_of(first) == hosts_of(second) == {ACCOUNT_ID, *members}
+
+
+def test_a_cache_without_tags_is_read_again_for_a_tag_filter(aws, tmp_path):
+    members = make_organization(aws, 2, tags={1: {"env": "prod"}})
+    cache = {"cache": True, "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(tmp_path / "cache"), "cache_timeout": 600}
+    inventory(aws, write_inventory(tmp_path, aws, options=cache))
+    _proc, tagged = inventory(aws, write_inventory(tmp_path, aws, options=dict(cache, account_tags={"env": "prod"})))
+    assert hosts_of(tagged) == {members[1]}
