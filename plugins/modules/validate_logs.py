@@ -308,10 +308,10 @@ def main():
         report = validate(module, trail, start, end)
     except AnsibleAWSError as e:
         # What could not be read is a verdict too: the playbook reports it per account.
-        unreadable = dict(found, verdict="unreadable")
+        located = {key: found[key] for key in ("trail_arn", "s3_bucket") if key in found}
         if e.exception:
-            module.fail_json_aws(e.exception, msg=e.message, **unreadable)
-        module.fail_json(msg=e.message, **unreadable)
+            module.fail_json_aws(e.exception, msg=e.message, verdict="unreadable", summary={}, failures=[], **located)
+        module.fail_json(msg=e.message, verdict="unreadable", summary={}, failures=[], **located)
 
     summary = report.summary(start, end)
     result = {"trail_arn": found["trail_arn"], "s3_bucket": found["s3_bucket"], "changed": False}
