@@ -1,5 +1,5 @@
 # trailops.cloudtrail: everything from a fresh clone with python3, make and git.
-#   make demo   the console's quick trail on a local AWS, run twice (changed=0)
+#   make demo   the console's quick trail on a local AWS, run twice (changed=0); then a fleet of accounts: baseline, drift, report, repair
 #   make test   ansible-test sanity, unit tests, integration tests on a local AWS
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -31,7 +31,7 @@ export PATH := $(BIN):$(PATH)
 .PHONY: help setup collection demo ee test sanity units integration molecule changelog clean browser reliability bench
 
 help:
-	@echo "make demo   the console's quick trail on a local AWS (twice: the second run changes nothing)"
+	@echo "make demo   the console's quick trail on a local AWS (twice: the second run changes nothing), then the fleet: baseline, drift report, repair, dashboard"
 	@echo "make test   ansible-test sanity, unit tests and integration tests on a local AWS"
 	@echo "make bench  measure ours against amazon.aws (+ the AWS CLI) and write docs/performance.md"
 
