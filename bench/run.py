@@ -499,7 +499,9 @@ def render(report: dict[str, Any]) -> str:
             "write-only management events. The amazon.aws side reads the selectors with the AWS CLI and puts them only when "
             "they differ, as a careful playbook would (so its no-change run is `changed=0` too).",
             "- The drift check runs `--check --diff` against accounts without drift: the cost of looking, which is what a "
-            "scheduled drift check pays every time.",
+            "scheduled drift check pays every time. The amazon.aws side's check is the cheapest it can be and tells less: "
+            "`s3_bucket` skips itself under `--check`, `s3_bucket_info` only reads the bucket (comparing it would take more "
+            "tasks), and `cloudtrail` reports that it would change without saying what; ours names each drifted setting.",
             "- The AWS CLI is awscli 1.46.3 in its own venv: it carries its own botocore, so the pinned one stays as it is.",
             ""]
     out += ["", "## Machine and versions", "", "```"]
