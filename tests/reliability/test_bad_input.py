@@ -3,12 +3,13 @@ Each case must fail with a message that names what is wrong (the parameter or
 variable, and the rule where the message states one), and the server must
 receive no write call.
 
-Modules run as direct processes, one per case. The roles' and the lookup's
+The module cases run in one Python process (``module_batch.py``). The roles' and the lookup's
 cases run in ONE ansible-playbook run, one play per case, each case in a block
 whose rescue saves the failure, so Ansible's start-up is paid once."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import sys
 import pytest
 import yaml
 
+from tests.conftest import REPO_ROOT
 from tests.integration.conftest import _env
 from tests.local_aws.server import ACCOUNT_ID, REGION
 
@@ -119,15 +121,30 @@ def test_the_matrix_has_at_least_40_cases():
     assert {"trail", "trail_info", "bucket_policy", "event_selectors", "validate_logs", "log_bucket"} <= covered
 
 
-@pytest.mark.parametrize("module, params, fragments", [case[1:] for case in MODULE_CASES], ids=[case[0] for case in MODULE_CASES])
-def test_module_bad_input(aws, run_module, module, params, fragments):
+def test_module_bad_input(aws):
+    """All module cases in one process (tests/reliability/module_batch.py)."""
     aws.start_recording()
-    result = run_module(module, params)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.reliability.module_batch"],
+        input=json.dumps([{"module": module, "params": params} for _case_id, module, params, _fragments in MODULE_CASES]),
+        capture_output=True,
+        text=True,
+        env=_env(aws, REGION, None),
+        cwd=REPO_ROOT,
+        timeout=300,
+        check=False,
+    )
     calls = aws.stop_recording()
-    assert result["failed"] is True, result
-    for fragment in fragments:
-        assert fragment in result["msg"], (fragment, result["msg"])
+    assert proc.returncode == 0, proc.stderr
     assert writes(calls) == []
+    results = json.loads(proc.stdout)
+    unclear = []
+    for (case_id, _module, _params, fragments), result in zip(MODULE_CASES, results):
+        message = result.get("msg", "")
+        if result.get("failed") is not True or not all(fragment in message for fragment in fragments) or "Traceback" in result.get("stderr", ""):
+            unclear.append((case_id, fragments, result.get("failed"), message))
+    assert len(results) == len(MODULE_CASES)
+    assert unclear == []
 
 
 def _play(case_id: str, variables: dict, task: dict) -> dict:
