@@ -113,13 +113,4 @@ SCENARIOS = [
             )
         ],
     ),
-    Scenario(
-        "everything",
-        _bucket_only,
-        [
-            ("bucket_policy", {"bucket": BUCKET, "trails": [TRAIL_ARN]}),
-            ("trail", dict(TRAIL_CREATE, s3_key_prefix=None)),
-            ("event_selectors", {"trail_name": TRAIL, "preset": "management_write_events"}),
-        ],
-    ),
 ]

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
@@ -32,7 +31,12 @@ MODULE_CASES = [
     ("trail name with adjacent punctuation", "trail", dict(TRAIL, name="my-_trail"), ["name", "punctuation"]),
     ("trail name is an IP address", "trail", dict(TRAIL, name="10.0.0.1"), ["name", "IP address"]),
     ("trail state unknown", "trail", dict(TRAIL, state="paused"), ["state", "present"]),
-    ("trail multi-region without global events", "trail", dict(TRAIL, is_multi_region_trail=True, include_global_service_events=False), ["include_global_service_events"]),
+    (
+        "trail multi-region without global events",
+        "trail",
+        dict(TRAIL, is_multi_region_trail=True, include_global_service_events=False),
+        ["include_global_service_events"],
+    ),
     ("trail prefix too long", "trail", dict(TRAIL, s3_key_prefix="p" * 201), ["s3_key_prefix", "200"]),
     ("trail invalid bucket name", "trail", dict(TRAIL, s3_bucket_name="Not_A_Bucket"), ["s3_bucket_name"]),
     ("trail log group without role", "trail", dict(TRAIL, cloudwatch_logs_log_group_arn=GROUP_ARN), ["cloudwatch_logs_role_arn"]),
@@ -49,18 +53,38 @@ MODULE_CASES = [
     ("bucket_policy bad organization id", "bucket_policy", dict(BUCKET, organization_id="abc"), ["organization_id"]),
     ("bucket_policy prefix with a leading slash", "bucket_policy", dict(BUCKET, s3_key_prefix="/logs"), ["s3_key_prefix"]),
     ("bucket_policy bucket missing", "bucket_policy", dict(BUCKET, bucket="no-such-bucket"), ["bucket", "no-such-bucket"]),
-    ("event_selectors both kinds", "event_selectors", dict(SELECTORS, event_selectors=[{}], advanced_event_selectors=[{"field_selectors": [{"field": "eventCategory", "equals": ["Management"]}]}]), ["event_selectors"]),
+    (
+        "event_selectors both kinds",
+        "event_selectors",
+        dict(SELECTORS, event_selectors=[{}], advanced_event_selectors=[{"field_selectors": [{"field": "eventCategory", "equals": ["Management"]}]}]),
+        ["event_selectors"],
+    ),
     ("event_selectors six basic selectors", "event_selectors", dict(SELECTORS, event_selectors=[{}] * 6), ["event_selectors", "at most 5"]),
     ("event_selectors unknown preset", "event_selectors", dict(SELECTORS, preset="everything"), ["preset"]),
     ("event_selectors unknown insight type", "event_selectors", dict(SELECTORS, insight_selectors=[{"insight_type": "ApiLatencyInsight"}]), ["insight_type"]),
     ("event_selectors bad trail name", "event_selectors", dict(SELECTORS, trail_name="my..trail", event_selectors=[{}]), ["trail_name"]),
     ("event_selectors missing trail", "event_selectors", dict(SELECTORS, event_selectors=[{}]), ["trail_name", "bad-input-trail"]),
     ("validate_logs start_time not a time", "validate_logs", {"trail_name": "audited", "start_time": "yesterday"}, ["start_time"]),
-    ("validate_logs end before start", "validate_logs", {"trail_name": "audited", "start_time": "2024-01-02T00:00:00Z", "end_time": "2024-01-01T00:00:00Z"}, ["start_time"]),
+    (
+        "validate_logs end before start",
+        "validate_logs",
+        {"trail_name": "audited", "start_time": "2024-01-02T00:00:00Z", "end_time": "2024-01-01T00:00:00Z"},
+        ["start_time"],
+    ),
     ("validate_logs bad trail name", "validate_logs", {"trail_name": "a..b", "start_time": "2024-01-01T00:00:00Z"}, ["trail_name"]),
-    ("validate_logs short account id", "validate_logs", {"trail_name": "audited", "start_time": "2024-01-01T00:00:00Z", "account_ids": ["12345"]}, ["account_ids"]),
+    (
+        "validate_logs short account id",
+        "validate_logs",
+        {"trail_name": "audited", "start_time": "2024-01-01T00:00:00Z", "account_ids": ["12345"]},
+        ["account_ids"],
+    ),
     ("validate_logs missing trail", "validate_logs", {"trail_name": "audited", "start_time": "2024-01-01T00:00:00Z"}, ["trail_name", "audited"]),
-    ("event_selectors unknown resource type", "event_selectors", dict(SELECTORS, event_selectors=[{"data_resources": [{"type": "AWS::S3::Bucket", "values": ["arn:aws:s3"]}]}]), ["data_resources[0].type"]),
+    (
+        "event_selectors unknown resource type",
+        "event_selectors",
+        dict(SELECTORS, event_selectors=[{"data_resources": [{"type": "AWS::S3::Bucket", "values": ["arn:aws:s3"]}]}]),
+        ["data_resources[0].type"],
+    ),
 ]
 
 # (case id, lookup options, fragments)
@@ -80,15 +104,40 @@ ROLE_CASES = [
     ("trail role multi-region not a bool", "trail", {"trail_name": "t-one", "trail_is_multi_region_trail": "sometimes"}, ["trail_is_multi_region_trail"]),
     ("trail role unknown preset", "trail", {"trail_name": "t-one", "trail_event_selectors_preset": "everything"}, ["trail_event_selectors_preset"]),
     ("trail role tags not a dict", "trail", {"trail_name": "t-one", "trail_tags": ["a"]}, ["trail_tags"]),
-    ("trail role key created and given", "trail", {"trail_name": "t-one", "trail_kms_key_create": True, "trail_kms_key_id": "alias/given"}, ["trail_kms_key_create", "trail_kms_key_id"]),
-    ("trail role existing bucket without name", "trail", {"trail_name": "t-one", "trail_s3_bucket_existing": True}, ["trail_s3_bucket_existing", "trail_s3_bucket_name"]),
-    ("trail role log group without role", "trail", {"trail_name": "t-one", "trail_cloudwatch_logs_log_group_arn": GROUP_ARN}, ["trail_cloudwatch_logs_role_arn"]),
+    (
+        "trail role key created and given",
+        "trail",
+        {"trail_name": "t-one", "trail_kms_key_create": True, "trail_kms_key_id": "alias/given"},
+        ["trail_kms_key_create", "trail_kms_key_id"],
+    ),
+    (
+        "trail role existing bucket without name",
+        "trail",
+        {"trail_name": "t-one", "trail_s3_bucket_existing": True},
+        ["trail_s3_bucket_existing", "trail_s3_bucket_name"],
+    ),
+    (
+        "trail role log group without role",
+        "trail",
+        {"trail_name": "t-one", "trail_cloudwatch_logs_log_group_arn": GROUP_ARN},
+        ["trail_cloudwatch_logs_role_arn"],
+    ),
     ("log_bucket role without a name", "log_bucket", {}, ["log_bucket_name"]),
     ("log_bucket role unknown encryption", "log_bucket", {"log_bucket_name": "b-one", "log_bucket_encryption": "DES"}, ["log_bucket_encryption"]),
-    ("log_bucket role key with AES256", "log_bucket", {"log_bucket_name": "b-one", "log_bucket_trails": ["t-one"], "log_bucket_encryption": "AES256", "log_bucket_kms_key_id": "k"}, ["log_bucket_kms_key_id", "log_bucket_encryption"]),
+    (
+        "log_bucket role key with AES256",
+        "log_bucket",
+        {"log_bucket_name": "b-one", "log_bucket_trails": ["t-one"], "log_bucket_encryption": "AES256", "log_bucket_kms_key_id": "k"},
+        ["log_bucket_kms_key_id", "log_bucket_encryption"],
+    ),
     ("event_selectors role without trails", "event_selectors", {}, ["event_selectors_trails"]),
     ("event_selectors role nothing to apply", "event_selectors", {"event_selectors_trails": ["t-one"]}, ["nothing to apply"]),
-    ("event_selectors role both kinds", "event_selectors", {"event_selectors_trails": ["t-one"], "event_selectors_basic": [{}], "event_selectors_advanced": [{}]}, ["event_selectors_basic", "event_selectors_advanced"]),
+    (
+        "event_selectors role both kinds",
+        "event_selectors",
+        {"event_selectors_trails": ["t-one"], "event_selectors_basic": [{}], "event_selectors_advanced": [{}]},
+        ["event_selectors_basic", "event_selectors_advanced"],
+    ),
 ]
 
 
@@ -171,9 +220,9 @@ def _play(case_id: str, variables: dict, task: dict) -> dict:
 
 
 def test_roles_and_lookup_bad_input(aws, run_playbook, tmp_path):
-    plays = [_play(case_id, {"lookup_options": options}, {"ansible.builtin.set_fact": {"events": "{{ lookup('trailops.cloudtrail.event_history', **lookup_options) }}"}})
-             for case_id, options, _ in LOOKUP_CASES]
-    plays += [_play(case_id, variables, {"ansible.builtin.include_role": {"name": f"trailops.cloudtrail.{role}"}}) for case_id, role, variables, _ in ROLE_CASES]
+    lookup_task = {"ansible.builtin.set_fact": {"events": "{{ lookup('trailops.cloudtrail.event_history', **lookup_options) }}"}}
+    plays = [_play(case[0], {"lookup_options": case[1]}, lookup_task) for case in LOOKUP_CASES]
+    plays += [_play(case[0], case[2], {"ansible.builtin.include_role": {"name": f"trailops.cloudtrail.{case[1]}"}}) for case in ROLE_CASES]
     playbook = tmp_path / "bad_input.yml"
     playbook.write_text(yaml.safe_dump(plays, sort_keys=False))
     outcomes = tmp_path / "outcomes"

@@ -28,15 +28,15 @@ CALL = {"service": "cloudtrail", "action": "PutEventSelectors", "region": "us-ea
 )
 def test_which_calls_fail(rule, calls, expected):
     state = _state(rule)
-    assert [decide(state, CALL) for _ in range(calls)] == expected
+    assert [decide(state, CALL) for _call in range(calls)] == expected
     assert state["injected"] == sum(expected)
 
 
 def test_a_seeded_share_repeats():
     runs = []
-    for _ in range(2):
+    for _run in range(2):
         state = _state({"fault": "server_error", "share": 0.3, "seed": 11})
-        runs.append([decide(state, CALL) for _ in range(200)])
+        runs.append([decide(state, CALL) for _call in range(200)])
     assert runs[0] == runs[1]
     assert 40 <= sum(runs[0]) <= 80
 
