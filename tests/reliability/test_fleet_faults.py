@@ -1,5 +1,5 @@
 """The fleet-era pieces under faults: validate_logs gives the same verdict and
-summary, and the accounts inventory lists the same accounts, as without faults."""
+summary (in check mode too), and the accounts inventory lists the same accounts, as without faults."""
 
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ def test_validate_logs_reads_the_same_under_faults(aws, run_module):
 
     inject_faults(aws, [dict(MODULES, fault="throttle", every=4), dict(MODULES, service="s3", fault="server_error", status=503, every=5)])
     aws.start_recording()
-    result = run_module("validate_logs", params, env=NO_SDK_RETRIES)
+    results = [run_module("validate_logs", params, check=check, env=NO_SDK_RETRIES) for check in (True, False)]
     calls = aws.stop_recording()
-    assert not result.get("failed"), result
-    assert (result["verdict"], result["summary"], result["failures"]) == (expected["verdict"], expected["summary"], expected["failures"])
+    for result in results:
+        assert not result.get("failed"), result
+        assert (result["verdict"], result["summary"], result["failures"]) == (expected["verdict"], expected["summary"], expected["failures"])
     assert writes(calls) == []
     assert sum(rule["injected"] for rule in fault_counts(aws)) > 0
 

@@ -92,7 +92,7 @@ def test_trail_info_answers_the_same_under_faults(aws, run_module):
     expected = run_module("trail_info", params, env=NO_SDK_RETRIES)
     inject_faults(aws, [dict(MODULES, fault="throttle", every=4, limit=2), dict(MODULES, fault="server_error", status=504, every=4, limit=2)])
     aws.start_recording()
-    answers = [run_module("trail_info", params, env=NO_SDK_RETRIES) for _run in range(2)]
+    answers = [run_module("trail_info", params, check=check, env=NO_SDK_RETRIES) for check in (True, False)]
     calls = aws.stop_recording()
     assert writes(calls) == []
     assert sum(rule["injected"] for rule in fault_counts(aws)) > 0
