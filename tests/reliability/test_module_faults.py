@@ -77,10 +77,13 @@ def test_module_converges_under_faults(aws, run_module, scenario: Scenario):
 
     # The second run, under faults too: clean.
     aws.start_recording()
-    for result in _run_steps(run_module, scenario, check=False):
+    second = _run_steps(run_module, scenario, check=False)
+    calls = aws.stop_recording()
+    for result in second:
         assert result["changed"] is False, result
         assert result["diff"]["before"] == result["diff"]["after"]
-    calls = aws.stop_recording()
+    # What check mode predicted is what the module now reads back.
+    assert second[0]["diff"]["before"] == predicted["diff"]["after"]
     assert writes(calls) == []
     assert read_state(aws) == expected
     assert sum(rule["injected"] for rule in fault_counts(aws)) > 0
