@@ -75,3 +75,14 @@ def test_roles_converge_under_faults(aws, run_playbook):
     assert writes(calls) == []
     assert read_state(aws) == expected
     assert sum(rule["injected"] for rule in fault_counts(aws)) > 0
+
+
+def test_log_bucket_survives_a_throttled_versioning_read(aws, run_playbook):
+    """Five SlowDown answers in a row use up botocore's retries of one call, and
+    s3_bucket (its versioning read, or its waiter) gives up: the role runs the
+    idempotent task again instead of failing the account."""
+    inject_faults(aws, [dict(MODULES, service="s3", action="GetBucketVersioning", fault="throttle", every=6, burst=5, limit=5)])
+    applied = _run(run_playbook, selectors_role=False)
+    assert applied["failed"] == 0 and "log_bucket" in applied["roles"]
+    assert fault_counts(aws)[0]["injected"] == 5
+    assert aws.client("s3").get_bucket_versioning(Bucket="reliability-role-logs")["Status"] == "Enabled"
