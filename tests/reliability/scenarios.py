@@ -31,9 +31,11 @@ class Scenario:
 READER = {"aws_access_key_id": "reliability-reader"}
 
 
-def read_state(aws) -> dict[str, Any]:
-    """Every trail with its status, tags and selectors, and the bucket policy."""
-    cloudtrail = aws.client("cloudtrail", **READER)
+def read_state(aws, client: Callable[[str], Any] | None = None) -> dict[str, Any]:
+    """Every trail with its status, tags and selectors, and the bucket policy
+    (through ``client(service)`` if given: another account's, say)."""
+    client = client or (lambda service: aws.client(service, **READER))
+    cloudtrail = client("cloudtrail")
     state: dict[str, Any] = {"trails": {}}
     for trail in cloudtrail.describe_trails()["trailList"]:
         arn = trail["TrailARN"]
@@ -51,7 +53,7 @@ def read_state(aws) -> dict[str, Any]:
             "selectors": selectors,
             "insights": insights,
         }
-    s3 = aws.client("s3", **READER)
+    s3 = client("s3")
     for bucket in s3.list_buckets()["Buckets"]:
         try:
             state[bucket["Name"]] = json.loads(s3.get_bucket_policy(Bucket=bucket["Name"])["Policy"])
