@@ -37,7 +37,7 @@ import threading
 import urllib.request
 from typing import Any
 
-from tests.local_aws.fidelity import lookup_events
+from tests.local_aws.fidelity import _hooks, lookup_events
 
 DELIVER_PATH = "/moto-api/trailops/cloudtrail/deliver"
 SIGNATURE_ALGORITHM = "SHA256withRSA"
@@ -54,7 +54,6 @@ _LAST_FLUSH: dict[str, datetime.datetime] = {}
 # Per (trail ARN, account, region): the last digest, and the log files since it.
 _CHAINS: dict[tuple[str, str, str], dict[str, Any]] = {}
 _PENDING: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
-_ORIGINAL: dict[str, Any] = {}
 
 
 # -- the test side --------------------------------------------------------
@@ -320,20 +319,12 @@ def clear() -> None:
         _PENDING.clear()
 
 
-def _reset(self: Any) -> None:
-    _ORIGINAL["reset"](self)
-    clear()
-
-
 def install() -> None:
     """Deliver log files and digests on demand."""
-    if _ORIGINAL:
-        return
     from moto.cloudtrail.responses import CloudTrailResponse
-    from moto.moto_api._internal import urls as moto_api_urls
-    from moto.moto_api._internal.models import MotoAPIBackend
 
-    _ORIGINAL["reset"] = MotoAPIBackend.reset
-    MotoAPIBackend.reset = _reset
+    if getattr(CloudTrailResponse, "list_public_keys", None) is _list_public_keys:
+        return
     CloudTrailResponse.list_public_keys = _list_public_keys
-    moto_api_urls.url_paths["{0}" + DELIVER_PATH] = _deliver_view
+    _hooks.on_reset(clear)
+    _hooks.control_path(DELIVER_PATH, _deliver_view)

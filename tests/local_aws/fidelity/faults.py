@@ -46,6 +46,7 @@ import urllib.request
 import uuid
 from typing import Any, Iterable, Optional
 
+from tests.local_aws.fidelity import _hooks
 from tests.local_aws.fidelity.lookup_events import _credential_scope, _read_body, _s3_call
 
 FAULTS_PATH = "/moto-api/trailops/faults"
@@ -266,21 +267,13 @@ def clear() -> None:
         _RULES.clear()
 
 
-def _reset(self: Any) -> None:
-    _ORIGINAL["reset"](self)
-    clear()
-
-
 def install() -> None:
     """Wrap the view outermost (after lookup_events), so a faulted call is not an event."""
     if _ORIGINAL:
         return
     from moto.core.utils import convert_to_flask_response
-    from moto.moto_api._internal import urls as moto_api_urls
-    from moto.moto_api._internal.models import MotoAPIBackend
 
     _ORIGINAL["view"] = convert_to_flask_response.__call__
-    _ORIGINAL["reset"] = MotoAPIBackend.reset
     convert_to_flask_response.__call__ = _faulting_view
-    MotoAPIBackend.reset = _reset
-    moto_api_urls.url_paths["{0}" + FAULTS_PATH] = _faults_view
+    _hooks.on_reset(clear)
+    _hooks.control_path(FAULTS_PATH, _faults_view)

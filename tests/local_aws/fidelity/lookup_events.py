@@ -34,6 +34,8 @@ import urllib.request
 import uuid
 from typing import Any, Iterable
 
+from tests.local_aws.fidelity import _hooks
+
 SEED_PATH = "/moto-api/trailops/lookup-events/seed"
 THROTTLE_PATH = "/moto-api/trailops/lookup-events/throttle"
 RATE_VARIABLE = "TRAILOPS_LOOKUP_EVENTS_RATE"
@@ -601,25 +603,17 @@ def clear() -> None:
         _THROTTLE["rate"] = _default_rate()
 
 
-def _reset(self: Any) -> None:
-    _ORIGINAL["reset"](self)
-    clear()
-
-
 def install() -> None:
     """Record calls and serve them through LookupEvents (once, before the first request)."""
     if _ORIGINAL:
         return
     from moto.cloudtrail.responses import CloudTrailResponse
     from moto.core.utils import convert_to_flask_response
-    from moto.moto_api._internal import urls as moto_api_urls
-    from moto.moto_api._internal.models import MotoAPIBackend
 
     _ORIGINAL["view"] = convert_to_flask_response.__call__
-    _ORIGINAL["reset"] = MotoAPIBackend.reset
     convert_to_flask_response.__call__ = _recording_view
-    MotoAPIBackend.reset = _reset
     CloudTrailResponse.lookup_events = _lookup_events
-    moto_api_urls.url_paths["{0}" + SEED_PATH] = _seed_view
-    moto_api_urls.url_paths["{0}" + THROTTLE_PATH] = _throttle_view
+    _hooks.on_reset(clear)
+    _hooks.control_path(SEED_PATH, _seed_view)
+    _hooks.control_path(THROTTLE_PATH, _throttle_view)
     _THROTTLE["rate"] = _default_rate()
