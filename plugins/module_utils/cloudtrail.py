@@ -136,12 +136,12 @@ def list_tags(client, trail_arns: list[str]) -> dict[str, dict[str, str]]:
 
 
 @CloudTrailErrorHandler.list_error_handler("get event selectors")
-def get_event_selectors(client, trail_arn: str) -> Optional[dict[str, Any]]:
-    response = client.get_event_selectors(aws_retry=True, TrailName=trail_arn)
-    return {
-        "EventSelectors": response.get("EventSelectors") or [],
-        "AdvancedEventSelectors": response.get("AdvancedEventSelectors") or [],
-    }
+def get_event_selectors(client, trail_name_or_arn: str) -> Optional[dict[str, Any]]:
+    """GetEventSelectors as CloudTrail answers it, ``TrailARN`` included: by
+    name, that ARN tells a trail's home region without a GetTrail."""
+    response = client.get_event_selectors(aws_retry=True, TrailName=trail_name_or_arn)
+    response.pop("ResponseMetadata", None)
+    return response
 
 
 @CloudTrailErrorHandler.list_error_handler("get insight selectors", [])

@@ -24,6 +24,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_ar
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import CloudTrailErrorHandler
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import describe_trails
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_event_selectors
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_of
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_name_error
 
@@ -525,15 +526,6 @@ def plan(
 
 
 # -- CloudTrail calls -------------------------------------------------------
-@CloudTrailErrorHandler.list_error_handler("get event selectors")
-def get_trail_event_selectors(client, trail_name: str) -> Optional[dict[str, Any]]:
-    """GetEventSelectors with the trail's ARN kept (the shared wrapper drops it),
-    so a trail given by name needs no GetTrail to find its home region."""
-    response = client.get_event_selectors(aws_retry=True, TrailName=trail_name)
-    response.pop("ResponseMetadata", None)
-    return response
-
-
 def find_trail(client, trail_name: str) -> Optional[tuple[str, dict[str, Any]]]:
     """(trail ARN, GetEventSelectors answer) of the trail, or ``None``.
 
@@ -541,11 +533,11 @@ def find_trail(client, trail_name: str) -> Optional[tuple[str, dict[str, Any]]]:
     Should a multi-region trail of another home region not answer to its name
     here, it is looked for among the region's shadow trails and read by ARN.
     """
-    response = get_trail_event_selectors(client, trail_name)
+    response = get_event_selectors(client, trail_name)
     if response is None and not trail_name.startswith("arn:"):
         for trail in describe_trails(client):
             if trail.get("Name") == trail_name and trail.get("TrailARN"):
-                response = get_trail_event_selectors(client, trail["TrailARN"])
+                response = get_event_selectors(client, trail["TrailARN"])
                 break
     if response is None:
         return None
