@@ -22,8 +22,19 @@ MODULE_PACKAGE = "ansible_collections.trailops.cloudtrail.plugins.modules"
 
 @pytest.fixture(scope="session")
 def local_aws_server():
+    """One local AWS (HTTPS) per test session. Its CA is also this process's
+    ``AWS_CA_BUNDLE``, as in the children it starts, so that any boto3 client a
+    test makes with ``endpoint_url=aws.endpoint`` trusts the server."""
     with LocalAWS() as aws:
-        yield aws
+        previous = os.environ.get("AWS_CA_BUNDLE")
+        os.environ["AWS_CA_BUNDLE"] = aws.ca_bundle
+        try:
+            yield aws
+        finally:
+            if previous is None:
+                os.environ.pop("AWS_CA_BUNDLE", None)
+            else:
+                os.environ["AWS_CA_BUNDLE"] = previous
 
 
 @pytest.fixture

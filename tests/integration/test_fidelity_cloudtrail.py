@@ -263,6 +263,18 @@ INVALID_SELECTORS = {
     "unknown field": {"AdvancedEventSelectors": [{"FieldSelectors": [_field("eventCategory", Equals=["Data"]), _field("bucket", Equals=["x"])]}]},
     "no eventCategory": {"AdvancedEventSelectors": [{"FieldSelectors": [_field("eventSource", NotEquals=["kms.amazonaws.com"])]}]},
     "data without resources.type": {"AdvancedEventSelectors": [{"FieldSelectors": [_field("eventCategory", Equals=["Data"])]}]},
+    # Values the API reference (AdvancedFieldSelector) fixes.
+    "eventCategory Bogus": {"AdvancedEventSelectors": [{"FieldSelectors": [_field("eventCategory", Equals=["Bogus"])]}]},
+    "eventCategory of event data stores": {"AdvancedEventSelectors": [{"FieldSelectors": [_field("eventCategory", Equals=["Insight"])]}]},
+    "readOnly maybe": {
+        "AdvancedEventSelectors": [{"FieldSelectors": [_field("eventCategory", Equals=["Management"]), _field("readOnly", Equals=["maybe"])]}]
+    },
+    "resources.type AWS::Nope::Thing": {
+        "AdvancedEventSelectors": [{"FieldSelectors": [_field("eventCategory", Equals=["Data"]), _field("resources.type", Equals=["AWS::Nope::Thing"])]}]
+    },
+    "resources.type with StartsWith": {
+        "AdvancedEventSelectors": [{"FieldSelectors": [_field("eventCategory", Equals=["Data"]), _field("resources.type", StartsWith=["AWS::S3"])]}]
+    },
     "501 values": {
         "AdvancedEventSelectors": [
             {
@@ -295,6 +307,14 @@ def test_data_resource_values_of_the_user_guide_are_accepted(ct, account_id):
     ]
     ct.put_event_selectors(TrailName="main", EventSelectors=[{"DataResources": resources}])
     assert ct.get_event_selectors(TrailName="main")["EventSelectors"][0]["DataResources"] == resources
+
+
+@pytest.mark.parametrize("resource_type", ["AWS::S3::Object", "AWS::S3Express::Object", "AWS::SNS::Topic", "AWS::DynamoDB::Stream"])
+def test_advanced_resource_types_the_user_guide_lists_are_accepted(ct, resource_type):
+    ct.create_trail(Name="main", S3BucketName=BUCKET)
+    fields = [_field("eventCategory", Equals=["Data"]), _field("resources.type", Equals=[resource_type]), _field("readOnly", Equals=["false"])]
+    ct.put_event_selectors(TrailName="main", AdvancedEventSelectors=[{"Name": "data", "FieldSelectors": fields}])
+    assert ct.get_event_selectors(TrailName="main")["AdvancedEventSelectors"][0]["FieldSelectors"] == fields
 
 
 def test_limits_themselves_are_accepted(ct):

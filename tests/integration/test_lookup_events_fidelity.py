@@ -33,7 +33,7 @@ def no_retries(aws, region: str = REGION, **credentials):
     creds = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
     creds.update(credentials)
     config = botocore.config.Config(retries={"total_max_attempts": 1}, parameter_validation=False)
-    return boto3.client("cloudtrail", region_name=region, endpoint_url=aws.endpoint, config=config, **creds)
+    return boto3.client("cloudtrail", region_name=region, endpoint_url=aws.endpoint, verify=aws.ca_bundle, config=config, **creds)
 
 
 def error_code(excinfo) -> str:
@@ -60,7 +60,8 @@ def test_calls_become_events_with_caller_and_parameters(aws):
     ]
     record = json.loads(created["CloudTrailEvent"])
     assert record["requestParameters"] == {"name": "fidelity-trail", "s3BucketName": "fidelity-logs"}
-    assert record["userIdentity"]["arn"] == caller["Arn"]
+    # moto's STS names the caller arn:aws:sts::...:user/moto; an IAM user's ARN is IAM's.
+    assert record["userIdentity"]["arn"] == f"arn:aws:iam::{ACCOUNT_ID}:user/{caller['Arn'].rsplit('/', 1)[-1]}"
     assert record["userIdentity"]["accessKeyId"] == "testing"
     assert (record["awsRegion"], record["recipientAccountId"], record["eventID"]) == (REGION, ACCOUNT_ID, created["EventId"])
     assert "errorCode" not in record
@@ -104,6 +105,84 @@ def test_assumed_role_events_belong_to_the_role_account_and_session(aws):
     assert record["recipientAccountId"] == OTHER_ACCOUNT
     # The first account sees its AssumeRole call and nothing the role did.
     assert [e["EventName"] for e in all_events(aws.client("cloudtrail"))] == ["AssumeRole"]
+
+
+def test_event_time_is_the_records_whole_second_so_an_end_time_equal_to_it_finds_it(aws):
+    cloudtrail = aws.client("cloudtrail")
+    cloudtrail.describe_trails()
+    (event,) = all_events(cloudtrail)
+    record_time = json.loads(event["CloudTrailEvent"])["eventTime"]
+    at = datetime.datetime.strptime(record_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    assert event["EventTime"] == at and event["EventTime"].microsecond == 0
+    assert [e["EventId"] for e in all_events(cloudtrail, StartTime=at, EndTime=at)] == [event["EventId"]]
+    assert [e["EventId"] for e in all_events(cloudtrail, EndTime=at)] == [event["EventId"]]
+
+
+def test_events_of_one_second_keep_their_order(aws):
+    cloudtrail = aws.client("cloudtrail")
+    for name in ("first-trail-x", "second-trail", "third-trail"):
+        with pytest.raises(ClientError):
+            cloudtrail.get_trail(Name=name)
+    events = all_events(cloudtrail)
+    names = [json.loads(e["CloudTrailEvent"])["requestParameters"]["name"] for e in events]
+    assert names == ["third-trail", "second-trail", "first-trail-x"]
+    assert [e["EventId"] for e in all_events(cloudtrail, MaxResults=1)] == [e["EventId"] for e in events]
+
+
+def test_iam_user_identity_is_an_iam_arn(aws):
+    cloudtrail = aws.client("cloudtrail")
+    cloudtrail.describe_trails()
+    identity = json.loads(all_events(cloudtrail)[0]["CloudTrailEvent"])["userIdentity"]
+    assert identity["type"] == "IAMUser"
+    assert identity["arn"] == f"arn:aws:iam::{ACCOUNT_ID}:user/{identity['userName']}"
+    assert "sessionContext" not in identity
+
+
+def test_assumed_role_events_carry_the_session_context(aws):
+    credentials = aws.client("sts").assume_role(RoleArn=f"arn:aws:iam::{OTHER_ACCOUNT}:role/auditor", RoleSessionName="bob")["Credentials"]
+    other = aws.client(
+        "cloudtrail",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    other.describe_trails()
+    (event,) = all_events(other)
+    record = json.loads(event["CloudTrailEvent"])
+    identity = record["userIdentity"]
+    context = identity["sessionContext"]
+    assert identity["arn"] == f"arn:aws:sts::{OTHER_ACCOUNT}:assumed-role/auditor/bob"
+    assert context["sessionIssuer"] == {
+        "type": "Role",
+        "principalId": identity["principalId"].split(":", 1)[0],
+        "arn": f"arn:aws:iam::{OTHER_ACCOUNT}:role/auditor",
+        "accountId": OTHER_ACCOUNT,
+        "userName": "auditor",
+    }
+    assert identity["principalId"].endswith(":bob")
+    assert context["webIdFederationData"] == {}
+    assert context["attributes"]["mfaAuthenticated"] == "false"
+    created = datetime.datetime.strptime(context["attributes"]["creationDate"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    # The session began when AssumeRole answered, at or before the call it made.
+    assert abs((credentials["Expiration"] - datetime.timedelta(hours=1)) - created) <= datetime.timedelta(seconds=2)
+    assert created <= event["EventTime"]
+
+
+def test_response_elements_of_cloudtrail_writes(aws, account_id):
+    make_log_bucket(aws, "answers-logs")
+    cloudtrail = aws.client("cloudtrail")
+    created = cloudtrail.create_trail(Name="answers", S3BucketName="answers-logs")
+    cloudtrail.describe_trails()
+    with pytest.raises(ClientError):
+        cloudtrail.create_trail(Name="answers", S3BucketName="answers-logs")
+    source = [{"AttributeKey": "EventSource", "AttributeValue": "cloudtrail.amazonaws.com"}]
+    failed, described, create = [json.loads(e["CloudTrailEvent"]) for e in all_events(cloudtrail, LookupAttributes=source)]
+    assert (create["eventName"], described["eventName"], failed["eventName"]) == ("CreateTrail", "DescribeTrails", "CreateTrail")
+    elements = create["responseElements"]
+    assert elements["name"] == "answers" and elements["s3BucketName"] == "answers-logs"
+    assert elements["trailARN"] == created["TrailARN"] == f"arn:aws:cloudtrail:{REGION}:{account_id}:trail/answers"
+    # CloudTrail writes null for reads and for failed calls.
+    assert described["responseElements"] is None and failed["responseElements"] is None
 
 
 def test_events_are_kept_per_region_and_iam_goes_to_us_east_1(aws):

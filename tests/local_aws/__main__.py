@@ -1,4 +1,5 @@
-"""``python -m tests.local_aws serve --port N``: the server in the foreground.
+"""``python -m tests.local_aws serve --port N``: the server in the foreground, on
+``https://127.0.0.1:N`` (its CA: ``build/local-aws-tls/ca.pem``).
 ``python -m tests.local_aws run -- CMD ...``: start it, run CMD against it, stop it."""
 
 from __future__ import annotations
@@ -9,13 +10,19 @@ import subprocess
 import sys
 
 
-def serve(port: int) -> None:
+def serve(port: int, https: bool = True) -> None:
     from tests.local_aws import fidelity
 
     fidelity.install()
     from moto.server import main as moto_main
 
-    moto_main(["-H", "127.0.0.1", "-p", str(port)])
+    from tests.local_aws import tls
+
+    arguments = ["-H", "127.0.0.1", "-p", str(port)]
+    if https:
+        _ca, cert, key = tls.ensure_certificates()
+        arguments += ["--ssl-cert", cert, "--ssl-key", key]
+    moto_main(arguments)
 
 
 def run(command: list[str]) -> int:
@@ -31,11 +38,13 @@ def main() -> None:
     sub = parser.add_subparsers(dest="verb", required=True)
     serve_parser = sub.add_parser("serve")
     serve_parser.add_argument("--port", type=int, required=True)
+    # Plain HTTP only to show what AWS refuses (aws:SecureTransport).
+    serve_parser.add_argument("--insecure-http", action="store_true")
     run_parser = sub.add_parser("run")
     run_parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.verb == "serve":
-        serve(args.port)
+        serve(args.port, https=not args.insecure_http)
     else:
         command = args.command[1:] if args.command[:1] == ["--"] else args.command
         sys.exit(run(command))

@@ -1,8 +1,9 @@
 """Start, drive and stop the local AWS.
 
 ``LocalAWS`` runs ``python -m tests.local_aws serve`` in a child process bound
-to a free loopback port, and talks to moto's control API for resets and for the
-call recorder that tests use to count API calls.
+to a free loopback port, serving HTTPS with the CA of ``tests.local_aws.tls``,
+and talks to moto's control API for resets and for the call recorder that tests
+use to count API calls.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import time
 import urllib.parse
 import urllib.request
 from typing import Iterable
+
+from tests.local_aws import tls
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -94,18 +97,23 @@ def parse_recording(lines: Iterable[str]) -> list[Call]:
 class LocalAWS:
     """moto's server with the fidelity layer, on a free loopback port."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, https: bool = True) -> None:
         self.port = port or free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
+        # AWS is HTTPS only; plain HTTP is only for tests of what it refuses.
+        self.https = https
+        self.endpoint = f"{'https' if https else 'http'}://127.0.0.1:{self.port}"
+        # The CA that signed the server's certificate, for every client.
+        self.ca_bundle = tls.CA_FILE
         self._process: subprocess.Popen | None = None
         self._recording = tempfile.NamedTemporaryFile(prefix="moto-recording-", delete=False)
         self._recording.close()
 
     # -- life cycle -------------------------------------------------------
     def start(self, timeout: float = 30.0) -> "LocalAWS":
+        tls.ensure_certificates()
         env = dict(os.environ, MOTO_RECORDER_FILEPATH=self._recording.name)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests.local_aws", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "tests.local_aws", "serve", "--port", str(self.port)] + ([] if self.https else ["--insecure-http"]),
             cwd=REPO_ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -144,6 +152,7 @@ class LocalAWS:
         """What a process needs to talk to this local AWS."""
         return {
             "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_CA_BUNDLE": self.ca_bundle,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_SESSION_TOKEN": "testing",
@@ -160,16 +169,16 @@ class LocalAWS:
             "aws_session_token": "testing",
         }
         creds.update(credentials)
-        return boto3.client(service, region_name=region, endpoint_url=self.endpoint, **creds)
+        return boto3.client(service, region_name=region, endpoint_url=self.endpoint, verify=self.ca_bundle, **creds)
 
     # -- control API ------------------------------------------------------
     def _get(self, path: str) -> bytes:
-        with urllib.request.urlopen(self.endpoint + path, timeout=5) as response:
+        with tls.urlopen(self.endpoint + path, timeout=5) as response:
             return response.read()
 
     def _post(self, path: str, body: bytes = b"") -> bytes:
         request = urllib.request.Request(self.endpoint + path, data=body, method="POST")
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with tls.urlopen(request, timeout=10) as response:
             return response.read()
 
     def reset(self) -> None:

@@ -1,4 +1,5 @@
-"""Fault injection: throttling and 5xx answers on a chosen share of calls.
+"""Fault injection: throttling and 5xx answers on a chosen share of calls,
+and latency.
 
 Real accounts throttle and fail: CloudTrail allows one write a second, S3 says
 ``SlowDown``, any service answers 500 or 503 now and then. A test asks for such
@@ -12,17 +13,27 @@ A rule (all keys optional but ``fault``)::
      "action": "PutEventSelectors",  # or a list of actions, or "*"
      "region": "us-east-1",          # or "*"
      "access_key": "testing",        # the caller's access key, or "*"
-     "fault": "throttle",            # or "server_error"
+     "fault": "throttle",            # or "server_error", or "latency"
      "status": 503,                  # server_error only: 500, 502, 503 or 504
+     "delay": 0.03,                  # latency only: seconds, or [low, high] for a
+                                     # seeded uniform pick per call
      "code": "...",                  # the error code, if not the service's own
      "every": 3, "burst": 1,         # of each 3 matching calls the first 1 fails
      "share": 0.3, "seed": 7,        # or: a seeded share of the matching calls
      "limit": 10}                    # at most this many faults from this rule
 
 Which calls fail depends only on the order of the matching calls, never on
-time, so tests are repeatable. Actions are CloudTrail's event names: the
+time, so tests are repeatable.
+
+A ``latency`` rule is not a fault: the calls it picks wait ``delay`` seconds and
+then get moto's own answer, as over a real network where a GET to S3 costs tens
+of milliseconds rather than loopback's one or two. Every latency rule that
+picks a call adds its delay; the wait holds no lock, so concurrent calls wait
+side by side, as they would in AWS. After the latency rules, the first
+throttle or server_error rule that picks the call answers it. Actions are CloudTrail's event names: the
 ``X-Amz-Target`` action, the query ``Action``, and for S3 the bucket call
-(``PutBucketPolicy``, ``HeadBucket``, ...) or ``<Verb>Object``.
+(``PutBucketPolicy``, ``HeadBucket``, ``ListObjectsV2``, ``ListObjects``, ...)
+or ``<Verb>Object``.
 
 Each service answers in its own protocol: JSON services (CloudTrail, KMS, Logs)
 ``ThrottlingException`` (Organizations ``TooManyRequestsException``); query
@@ -40,18 +51,20 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from typing import Any, Iterable, Optional
 
+from tests.local_aws import tls
 from tests.local_aws.fidelity import _hooks
 from tests.local_aws.fidelity.lookup_events import _credential_scope, _read_body, _s3_call
 
 FAULTS_PATH = "/moto-api/trailops/faults"
 
-FAULT_KINDS = ("throttle", "server_error")
+FAULT_KINDS = ("throttle", "server_error", "latency")
 SERVER_ERROR_STATUSES = (500, 502, 503, 504)
 JSON_SERVICES = frozenset({"cloudtrail", "kms", "logs", "organizations", "dynamodb", "lambda"})
 # Throttling codes where a service does not say what its protocol usually says
@@ -71,7 +84,7 @@ def _request(endpoint: str, method: str, payload: Optional[dict[str, Any]] = Non
     data = json.dumps(payload).encode() if payload is not None else None
     request = urllib.request.Request(endpoint + FAULTS_PATH, data=data, method=method, headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with tls.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
         return json.loads(error.read() or b"{}")
@@ -102,7 +115,7 @@ def rule_error(rule: Any) -> Optional[str]:
     """Why ``rule`` is not a valid rule, or ``None`` (so a typo fails the test, not silently)."""
     if not isinstance(rule, dict):
         return "a rule must be a mapping"
-    known = {"service", "action", "region", "access_key", "fault", "status", "code", "every", "burst", "share", "seed", "limit"}
+    known = {"service", "action", "region", "access_key", "fault", "status", "code", "every", "burst", "share", "seed", "limit", "delay"}
     unknown = sorted(set(rule) - known)
     if unknown:
         return f"unknown rule keys {unknown}"
@@ -110,12 +123,34 @@ def rule_error(rule: Any) -> Optional[str]:
         return f"fault must be one of {list(FAULT_KINDS)}"
     if rule.get("fault") == "server_error" and rule.get("status", 503) not in SERVER_ERROR_STATUSES:
         return f"status must be one of {list(SERVER_ERROR_STATUSES)}"
+    if (rule.get("fault") == "latency") != ("delay" in rule):
+        return "delay is required with fault latency, and only there"
+    if "delay" in rule and _delay_bounds(rule["delay"]) is None:
+        return "delay must be seconds from 0 to 60, or [low, high] with 0 <= low <= high <= 60"
     every, burst = rule.get("every", 1), rule.get("burst", 1)
     if not (isinstance(every, int) and isinstance(burst, int) and 1 <= burst <= every):
         return "every and burst must be integers with 1 <= burst <= every"
     if "share" in rule and not (isinstance(rule["share"], (int, float)) and 0 <= rule["share"] <= 1):
         return "share must be from 0 to 1"
     return None
+
+
+def _delay_bounds(delay: Any) -> Optional[tuple[float, float]]:
+    """(low, high) seconds of a ``delay``, or None if it is not one."""
+    def seconds(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 60
+
+    if seconds(delay):
+        return float(delay), float(delay)
+    if isinstance(delay, (list, tuple)) and len(delay) == 2 and all(seconds(v) for v in delay) and delay[0] <= delay[1]:
+        return float(delay[0]), float(delay[1])
+    return None
+
+
+def delay_of(state: dict[str, Any]) -> float:
+    """The wait for one call a latency rule picked (seeded, so repeatable)."""
+    low, high = _delay_bounds(state["delay"]) or (0.0, 0.0)
+    return low if low == high else state["_delay_rng"].uniform(low, high)
 
 
 def _matches(pattern: Any, value: str) -> bool:
@@ -127,7 +162,7 @@ def _matches(pattern: Any, value: str) -> bool:
 
 
 def _state(rule: dict[str, Any]) -> dict[str, Any]:
-    return dict(rule, matched=0, injected=0, _rng=random.Random(rule.get("seed", 0)))
+    return dict(rule, matched=0, injected=0, _rng=random.Random(rule.get("seed", 0)), _delay_rng=random.Random(rule.get("seed", 0)))
 
 
 def decide(state: dict[str, Any], call: dict[str, str]) -> bool:
@@ -204,6 +239,25 @@ def fault_answer(service: str, protocol: str, rule: dict[str, Any]) -> tuple[int
 # -- inside the server ----------------------------------------------------
 
 
+def s3_action(method: str, path: str, query: dict[str, list[str]]) -> str:
+    """The S3 API action of a path-style request: a bucket call, a listing, or an object call."""
+    bucket_call = _s3_call(method, path, query)
+    if bucket_call:
+        return bucket_call[0]
+    parts = [part for part in path.split("/") if part]
+    if len(parts) == 1:
+        # A bucket GET with no sub-resource lists its objects; POST ?delete deletes many.
+        if method == "GET":
+            if "versions" in query:
+                return "ListObjectVersions"
+            if "uploads" in query:
+                return "ListMultipartUploads"
+            return "ListObjectsV2" if query.get("list-type") == ["2"] else "ListObjects"
+        if method == "POST" and "delete" in query:
+            return "DeleteObjects"
+    return S3_OBJECT_VERBS.get(method, method)
+
+
 def _action(request: Any, service: str) -> str:
     target = request.headers.get("X-Amz-Target", "")
     if target:
@@ -211,32 +265,38 @@ def _action(request: Any, service: str) -> str:
     url = urllib.parse.urlsplit(request.environ.get("RAW_URI") or request.full_path)
     query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
     if service == "s3":
-        bucket_call = _s3_call(request.method, urllib.parse.unquote(url.path), query)
-        return bucket_call[0] if bucket_call else S3_OBJECT_VERBS.get(request.method, request.method)
+        return s3_action(request.method, urllib.parse.unquote(url.path), query)
     form = urllib.parse.parse_qs(_read_body(request).decode("utf-8", "replace"))
     form.update(query)
     return form.get("Action", [""])[0]
 
 
-def _fault_for(request: Any) -> Optional[tuple[str, str, dict[str, Any]]]:
+def _fault_for(request: Any) -> tuple[float, Optional[tuple[str, str, dict[str, Any]]]]:
+    """(seconds to wait, the fault to answer or None) for ``request``."""
     access_key, region, service = _credential_scope(request.headers)
     if not service:
-        return None
+        return 0.0, None
+    wait = 0.0
     with _LOCK:
         if not _RULES:
-            return None
+            return 0.0, None
         call = {"service": service, "action": _action(request, service), "region": region, "access_key": access_key}
         for state in _RULES:
-            if decide(state, call):
-                return service, _protocol(service, request.headers), dict(state)
-    return None
+            if state["fault"] == "latency":
+                if decide(state, call):
+                    wait += delay_of(state)
+            elif decide(state, call):
+                return wait, (service, _protocol(service, request.headers), dict(state))
+    return wait, None
 
 
 def _faulting_view(self: Any, args: Any = None, **kwargs: Any) -> Any:
     from flask import Response
     from flask import request as flask_request
 
-    fault = _fault_for(flask_request)
+    wait, fault = _fault_for(flask_request)
+    if wait:
+        time.sleep(wait)
     if fault is None:
         return _ORIGINAL["view"](self, args, **kwargs)
     from moto.core.utils import normalize_request

@@ -24,6 +24,7 @@ import base64
 import datetime
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -34,6 +35,7 @@ import urllib.request
 import uuid
 from typing import Any, Iterable
 
+from tests.local_aws import tls
 from tests.local_aws.fidelity import _hooks
 
 SEED_PATH = "/moto-api/trailops/lookup-events/seed"
@@ -102,6 +104,8 @@ S3_SUBRESOURCES = {
 S3_VERBS = {"GET": "Get", "PUT": "Put", "DELETE": "Delete"}
 
 _LOCK = threading.Lock()
+# Arrival order, for events of the same second (itertools.count is atomic under the GIL).
+_SEQUENCE = itertools.count()
 _EVENTS: dict[tuple[str, str], list[dict[str, Any]]] = {}
 _BUCKETS: dict[tuple[str, str], list[float]] = {}
 _THROTTLE: dict[str, float | None] = {"rate": None}
@@ -124,7 +128,7 @@ def _post_json(endpoint: str, path: str, payload: dict[str, Any]) -> dict[str, A
     request = urllib.request.Request(
         endpoint + path, data=json.dumps(payload).encode(), method="POST", headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with tls.urlopen(request, timeout=30) as response:
         return json.loads(response.read() or b"{}")
 
 
@@ -168,8 +172,11 @@ def _resources(service: str, params: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _user_identity(identity: dict[str, str], access_key: str) -> dict[str, Any]:
+    """The record's userIdentity, as CloudTrail writes it for each kind of caller
+    (user guide, "CloudTrail userIdentity element")."""
     arn = identity["arn"]
     account_id = identity["account_id"]
+    partition = arn.split(":", 2)[1] if arn.count(":") >= 2 else "aws"
     if ":assumed-role/" in arn:
         role_name = arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
         return {
@@ -182,18 +189,24 @@ def _user_identity(identity: dict[str, str], access_key: str) -> dict[str, Any]:
                 "sessionIssuer": {
                     "type": "Role",
                     "principalId": identity["user_id"].split(":", 1)[0],
-                    "arn": f"arn:aws:iam::{account_id}:role/{role_name}",
+                    "arn": f"arn:{partition}:iam::{account_id}:role/{role_name}",
                     "accountId": account_id,
                     "userName": role_name,
-                }
+                },
+                "webIdFederationData": {},
+                # Whole seconds, and strings, as in CloudTrail's records.
+                "attributes": {"creationDate": identity.get("session_created") or "", "mfaAuthenticated": "false"},
             },
         }
     if arn.endswith(":root"):
         return {"type": "Root", "principalId": account_id, "arn": arn, "accountId": account_id, "accessKeyId": access_key}
+    # moto's GetCallerIdentity names an IAM user arn:aws:sts::<account>:user/<name>;
+    # IAM users live in IAM, and CloudTrail writes arn:aws:iam::<account>:user/<name>.
+    user_arn = re.sub(r"^arn:([^:]+):sts::", r"arn:\1:iam::", arn) if ":user/" in arn else arn
     return {
         "type": "IAMUser",
         "principalId": identity["user_id"],
-        "arn": arn,
+        "arn": user_arn,
         "accountId": account_id,
         "accessKeyId": access_key,
         "userName": arn.rsplit("/", 1)[-1],
@@ -223,9 +236,13 @@ def build_event(
     error: tuple[str, str] | None = None,
     category: str = "Management",
     username: str | None = None,
+    response_elements: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One stored event: LookupEvents' summary fields plus the record behind CloudTrailEvent."""
     event_id = str(uuid.uuid4())
+    # CloudTrail records whole seconds, and LookupEvents answers the record's own time:
+    # a lookup that ends at a record's eventTime must find it.
+    event_time = event_time.replace(microsecond=0)
     record: dict[str, Any] = {
         "eventVersion": "1.09",
         "userIdentity": user_identity,
@@ -236,7 +253,7 @@ def build_event(
         "sourceIPAddress": "127.0.0.1",
         "userAgent": "local-aws",
         "requestParameters": request_parameters,
-        "responseElements": None,
+        "responseElements": response_elements,
         "requestID": str(uuid.uuid4()),
         "eventID": event_id,
         "readOnly": read_only,
@@ -258,6 +275,7 @@ def build_event(
         "Resources": resources,
         "CloudTrailEvent": json.dumps(record),
         "_category": category,
+        "_seq": next(_SEQUENCE),
     }
 
 
@@ -363,7 +381,13 @@ def _identity(access_key: str, region: str) -> dict[str, str]:
     for _account, backends in list(sts_backends.items()):
         role = backends["aws"].get_assumed_role_from_access_key(access_key)
         if role is not None:
-            return {"user_id": role.user_id, "arn": role.arn, "account_id": role.account_id}
+            created = getattr(role.access_key, "create_date", None)
+            return {
+                "user_id": role.user_id,
+                "arn": role.arn,
+                "account_id": role.account_id,
+                "session_created": created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else "",
+            }
     user_id, arn, account_id = sts_backends[account_id]["aws"].get_caller_identity(access_key, region)
     return {"user_id": user_id, "arn": arn, "account_id": account_id}
 
@@ -384,7 +408,25 @@ def _error_of(status: int, body: bytes) -> tuple[str, str] | None:
     return (code or f"HTTP{status}", message)
 
 
-def record_call(call: dict[str, Any], started: datetime.datetime, error: tuple[str, str] | None) -> None:
+def response_elements(call: dict[str, Any], status: int, body: bytes) -> dict[str, Any] | None:
+    """What CloudTrail writes as responseElements, where it is cheap to say: the answer
+    of a successful CloudTrail write (CreateTrail, UpdateTrail, Put*Selectors, ...),
+    in the record's camelCase. Everything else is null, which CloudTrail also writes for
+    reads, failed calls and many writes; other services' answers (KMS data keys, STS
+    credentials) hold what CloudTrail leaves out, so they are never copied."""
+    read_only = call["action"].startswith(READ_ONLY_PREFIXES)
+    if call["service"] != "cloudtrail" or read_only or status >= 400 or not body:
+        return None
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return None
+    return _lower_first(answer) if isinstance(answer, dict) and answer else None
+
+
+def record_call(
+    call: dict[str, Any], started: datetime.datetime, error: tuple[str, str] | None, elements: dict[str, Any] | None = None
+) -> None:
     identity = _identity(call["access_key"], call["region"])
     user_identity = _user_identity(identity, call["access_key"])
     event = build_event(
@@ -398,6 +440,7 @@ def record_call(call: dict[str, Any], started: datetime.datetime, error: tuple[s
         request_parameters=call["request_parameters"],
         resources=call["resources"],
         error=error,
+        response_elements=elements,
     )
     store(identity["account_id"], call["region"], [event])
 
@@ -418,7 +461,8 @@ def _recording_view(self: Any, args: Any = None, **kwargs: Any) -> Any:
         raise
     if call is not None:
         status = response.status_code
-        record_call(call, started, _error_of(status, response.get_data() if status >= 400 else b""))
+        body = response.get_data() if status >= 400 or call["service"] == "cloudtrail" else b""
+        record_call(call, started, _error_of(status, body if status >= 400 else b""), response_elements(call, status, body))
     return response
 
 
@@ -471,20 +515,21 @@ def _query_fingerprint(params: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def _sort_key(event: dict[str, Any]) -> tuple[datetime.datetime, str]:
-    return event["EventTime"], event["EventId"]
+def _sort_key(event: dict[str, Any]) -> tuple[datetime.datetime, int]:
+    # Events of the same (whole) second keep the order the server recorded them in.
+    return event["EventTime"], event["_seq"]
 
 
 def _encode_token(fingerprint: str, last: dict[str, Any]) -> str:
-    cursor = {"q": fingerprint, "t": last["EventTime"].isoformat(), "id": last["EventId"]}
+    cursor = {"q": fingerprint, "t": last["EventTime"].isoformat(), "seq": last["_seq"]}
     return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
 
 
-def _decode_token(token: str, fingerprint: str) -> tuple[datetime.datetime, str]:
+def _decode_token(token: str, fingerprint: str) -> tuple[datetime.datetime, int]:
     try:
         cursor = json.loads(base64.urlsafe_b64decode(token.encode()))
         if cursor["q"] == fingerprint:
-            return _as_time(cursor["t"]), cursor["id"]
+            return _as_time(cursor["t"]), int(cursor["seq"])
     except (ValueError, KeyError, TypeError):
         pass
     raise _error("InvalidNextTokenException", "A token that is not valid, or a token that was previously used in a request with different parameters.")
