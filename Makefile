@@ -28,12 +28,14 @@ export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup collection demo ee test sanity units integration molecule changelog clean browser reliability bench
+.PHONY: help setup collection demo ee test sanity units integration molecule changelog clean browser reliability bench lint matrix
 
 help:
 	@echo "make demo   the console's quick trail on a local AWS (twice: the second run changes nothing), then the fleet: baseline, drift report, repair, dashboard"
 	@echo "make test   ansible-test sanity, unit tests and integration tests on a local AWS"
 	@echo "make bench  measure ours against amazon.aws (+ the AWS CLI) and write docs/performance.md"
+	@echo "make lint   ansible-lint --profile production, offline (part of make test)"
+	@echo "make matrix sanity, units and the demo on ansible-core 2.17, 2.18 and 2.19 (not part of make test)"
 
 $(BIN)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -123,7 +125,11 @@ browser:
 	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core; fi
 
-integration: setup browser
+# The AWS CLI in its own venv: the reference client that
+# tests/integration/test_validate_logs_cli.py cross-checks validate_logs with (and bench's).
+AWSCLI_VENV := $(BUILD)/awscli-venv
+
+integration: setup browser $(AWSCLI_VENV)/.installed
 	$(BIN)/python -m pytest tests/integration -q $(PYTEST_ARGS)
 
 # Faults (throttling, 5xx), the bad-input matrix and secrets on a local AWS (docs/reliability.md).
@@ -137,8 +143,7 @@ molecule: setup
 	  $(BIN)/molecule test --all
 
 # Not part of `make test`: about 25 minutes on 2 cores; it starts its own local
-# AWS. The AWS CLI (the comparison's event selectors) gets its own venv.
-AWSCLI_VENV := $(BUILD)/awscli-venv
+# AWS. The AWS CLI (the comparison's event selectors) gets its own venv (AWSCLI_VENV, above).
 BENCH_ARGS ?=
 $(AWSCLI_VENV)/.installed: bench/requirements.txt
 	$(PYTHON) -m venv $(AWSCLI_VENV)
@@ -148,7 +153,22 @@ $(AWSCLI_VENV)/.installed: bench/requirements.txt
 bench: setup $(AWSCLI_VENV)/.installed
 	$(BIN)/python -m bench.run --aws-cli $(AWSCLI_VENV)/bin/aws $(BENCH_ARGS)
 
-test: sanity units integration reliability molecule
+# ansible-lint's production profile, offline, as a user's CI runs it over the
+# collection (.ansible-lint says what it leaves out and why); then over the YAML
+# examples of README.md, docs/ and the roles' READMEs, which it cannot read in Markdown.
+lint: setup
+	$(BIN)/ansible-lint --nocolor
+	$(BIN)/python tests/tools/lint_doc_examples.py
+
+# Not part of `make test` (26 minutes on 2 busy cores, plus the venvs the first
+# time): sanity (validate-modules, import, ansible-doc), the unit tests and the
+# demo's single account, twice, on every ansible-core that meta/runtime.yml
+# claims, each in its own venv under build/matrix/. MATRIX_CORES="2.18" runs one.
+MATRIX_CORES ?= 2.17 2.18 2.19
+matrix: setup
+	tests/tools/matrix.sh $(MATRIX_CORES)
+
+test: lint sanity units integration reliability molecule
 
 changelog: setup
 	$(BIN)/antsibull-changelog lint

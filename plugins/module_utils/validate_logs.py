@@ -10,8 +10,9 @@ digest lists (the custom validation the CloudTrail user guide describes, which
 
 Pure functions (names, times, digest parsing, the signing string, signature and
 hash checks, chain links, the report) come first; the AWS calls, one wrapper
-each, come last. Digests and log files are read one at a time and hashed as
-they stream, so memory does not grow with the bucket.
+each, come last. Digests and log files are read ahead by a bounded pool
+(``s3_objects.ObjectReader``) but checked in order, and hashed as they stream,
+so memory grows with the pool, not with the bucket.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import re
 import zlib
 from typing import Any
 from typing import Callable
+from typing import Collection
 from typing import Iterable
 from typing import Iterator
 from typing import Optional
@@ -42,13 +44,34 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.s3_objects import ObjectReader
+
 SIGNATURE_ALGORITHM = "SHA256withRSA"
 HASH_ALGORITHM = "SHA-256"
 # Clocks differ a little; an end time this far ahead of ours is still "now".
 CLOCK_SKEW = datetime.timedelta(minutes=5)
+# Log files of the range's last hour are listed in the digest delivered after
+# it, so digests are read up to this long after end_time (as the AWS CLI does).
+SPILL_OVER = datetime.timedelta(hours=1)
+# Public keys are asked for up to this long after end_time (the AWS CLI's margin),
+# and this long either side of a backfill digest's generation time.
+KEYS_AFTER_END = datetime.timedelta(hours=2)
+BACKFILL_KEYS_MARGIN = datetime.timedelta(hours=1)
 READ_CHUNK = 256 * 1024
-DIGEST_FIELDS = ("digestStartTime", "digestEndTime", "digestS3Bucket", "digestS3Object", "digestPublicKeyFingerprint", "logFiles")
-DIGEST_NAME = re.compile(r"^(?P<account>\d{12})_CloudTrail-Digest_(?P<region>[a-z0-9-]+)_(?P<trail>.+)_(?P<home>[a-z0-9-]+)_(?P<end>\d{8}T\d{6}Z)\.json\.gz$")
+# The fields the AWS CLI requires before it checks a digest (logFiles too: it reads them).
+DIGEST_FIELDS = (
+    "digestStartTime",
+    "digestEndTime",
+    "digestS3Bucket",
+    "digestS3Object",
+    "digestPublicKeyFingerprint",
+    "previousDigestSignature",
+    "logFiles",
+)
+DIGEST_NAME = re.compile(
+    r"^(?P<account>\d{12})_CloudTrail-Digest_(?P<region>[a-z0-9-]+)_(?P<trail>.+)_(?P<home>[a-z0-9-]+)_(?P<end>\d{8}T\d{6}Z)(?P<backfill>_backfill)?\.json\.gz$"
+)
+BACKFILL_TIMESTAMP = "backfill-generation-timestamp"
 
 # Failure kinds, in CloudTrail's words where it has them.
 DIGEST_MISSING = "digest_missing"
@@ -59,6 +82,7 @@ DIGEST_SIGNATURE_INVALID = "digest_signature_invalid"
 DIGEST_PUBLIC_KEY_UNKNOWN = "digest_public_key_unknown"
 DIGEST_MODIFIED = "digest_modified"
 DIGEST_SIGNATURE_REPLACED = "digest_signature_replaced"
+# Information, not a failure: the chain restarts (logging or validation was off in between).
 CHAIN_GAP = "chain_gap"
 LOG_FILE_MODIFIED = "log_file_modified"
 LOG_FILE_DELETED = "log_file_deleted"
@@ -138,6 +162,7 @@ def digest_key_info(key: str) -> Optional[dict[str, Any]]:
         return None
     info: dict[str, Any] = match.groupdict()
     info["end"] = datetime.datetime.strptime(info["end"], "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    info["backfill"] = bool(info["backfill"])
     return info
 
 
@@ -161,8 +186,9 @@ def past_listing_end(folder: str, key: str, end: datetime.datetime) -> bool:
 # -- digests --------------------------------------------------------------
 
 
-def load_digest(raw: bytes) -> tuple[dict[str, Any], bytes]:
-    """(digest, uncompressed bytes) of a delivered digest file."""
+def load_digest(raw: bytes, metadata: Optional[dict[str, str]] = None, backfill: bool = False) -> tuple[dict[str, Any], bytes]:
+    """(digest, uncompressed bytes) of a delivered digest file; a backfill digest
+    must also carry its generation time in ``metadata``, or it is not one."""
     try:
         uncompressed = gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as e:
@@ -178,14 +204,26 @@ def load_digest(raw: bytes) -> tuple[dict[str, Any], bytes]:
         raise DigestFormatError(f"not a CloudTrail digest: {', '.join(absent)} missing")
     if not isinstance(digest["logFiles"], list):
         raise DigestFormatError("not a CloudTrail digest: logFiles is not a list")
+    if backfill:
+        backfill_generated(metadata or {})
     return digest, uncompressed
+
+
+def backfill_generated(metadata: dict[str, str]) -> datetime.datetime:
+    """When a backfill digest was generated (and signed), from its metadata."""
+    try:
+        return parse_time(BACKFILL_TIMESTAMP, metadata[BACKFILL_TIMESTAMP])
+    except (KeyError, ValidateLogsParameterError):
+        raise DigestFormatError(f"a backfill digest without a valid {BACKFILL_TIMESTAMP} metadata")
 
 
 def signing_string(digest: dict[str, Any], uncompressed: bytes) -> bytes:
     """What CloudTrail signs, newline separated: the digest's end time, its ``bucket/key``,
     the hex SHA-256 of its uncompressed content, and the previous digest's signature
-    (``null`` for the first digest of a chain)."""
-    previous = digest.get("previousDigestSignature") or "null"
+    (``null`` for the first digest of a chain, where it is JSON null; any string,
+    ``""`` included, is signed as it is, as the AWS CLI verifies it)."""
+    previous = digest.get("previousDigestSignature")
+    previous = "null" if previous is None else str(previous)
     location = f"{digest['digestS3Bucket']}/{digest['digestS3Object']}"
     return "\n".join([digest["digestEndTime"], location, hashlib.sha256(uncompressed).hexdigest(), previous]).encode("utf-8")
 
@@ -223,7 +261,10 @@ def check_digest(
     signature = metadata.get("signature")
     if not signature:
         return DIGEST_SIGNATURE_MISSING, "the object has no signature metadata"
-    algorithm = metadata.get("signature-algorithm") or digest.get("digestSignatureAlgorithm")
+    # The object's metadata, not the body, says how it was signed; the AWS CLI requires it too.
+    algorithm = metadata.get("signature-algorithm")
+    if not algorithm:
+        return DIGEST_SIGNATURE_MISSING, "the object has no signature-algorithm metadata"
     if algorithm != SIGNATURE_ALGORITHM:
         return DIGEST_SIGNATURE_INVALID, f"unsupported signature algorithm {algorithm!r}"
     fingerprint = digest.get("digestPublicKeyFingerprint")
@@ -234,57 +275,78 @@ def check_digest(
     return None
 
 
-def check_link(digest: dict[str, Any], previous: Optional[dict[str, Any]], range_start: datetime.datetime) -> list[tuple[str, str, str]]:
-    """Failures (kind, S3 key, detail) of the link from ``digest`` to the digest before it.
+def check_link(
+    digest: dict[str, Any],
+    key: str,
+    seen: dict[str, Optional[dict[str, Any]]],
+    listed: Collection[str],
+    previous_key: Optional[str],
+    range_start: datetime.datetime,
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(failures, information), each (kind, S3 key, detail), of the link from the
+    digest at ``key`` to the digest before it.
 
-    ``previous`` is the digest listed just before (``key``, ``sha256``,
-    ``signature``, ``end``), or ``None`` when ``digest`` is the first in range.
+    ``seen`` holds the digests read so far by key (``sha256``, ``signature``; ``None``
+    for one that could not be parsed), ``listed`` every digest key of the walk, and
+    ``previous_key`` the one read just before, if any. A link is followed by key,
+    not by listing order, so a digest moved elsewhere does not implicate the one
+    before it.
     """
-    key = digest["digestS3Object"]
     linked = digest.get("previousDigestS3Object")
     if not linked:
-        if previous is not None:
-            return [(CHAIN_GAP, key, f"the chain restarts: no digest links to {previous['key']}; log file validation was off"
-                     f" between {iso(previous['end'])} and {digest.get('digestStartTime')}")]
-        return []
-    if previous is None or linked != previous["key"]:
+        if previous_key is None:
+            return [], []
+        detail = (
+            f"the chain restarts: no digest links to {previous_key}; logging was stopped or log file validation was off"
+            f" before {digest.get('digestStartTime')}, so no digest covers that time"
+        )
+        return [], [(CHAIN_GAP, key, detail)]
+    if linked not in seen:
         info = digest_key_info(linked)
-        linked_end = info["end"] if info else None
-        if previous is None and linked_end is not None and linked_end < range_start:
-            return []
-        return [(DIGEST_MISSING, linked, f"{key} links to it, but it is not in the bucket: the digest was deleted")]
-    failures = []
-    if previous.get("sha256") and digest.get("previousDigestHashValue") != previous["sha256"]:
-        failures.append((DIGEST_MODIFIED, previous["key"], f"its SHA-256 differs from the one recorded in {key}"))
-    elif previous.get("signature") is not None and digest.get("previousDigestSignature") != previous["signature"]:
-        failures.append((DIGEST_SIGNATURE_REPLACED, previous["key"], f"its signature differs from the one recorded in {key}"))
-    return failures
+        if linked in listed or (info is not None and info["end"] < range_start):
+            # Checked on its own turn, or before the range: not ours to read.
+            return [], []
+        return [(DIGEST_MISSING, linked, f"{key} links to it, but it is not in the bucket: the digest was deleted or moved")], []
+    previous = seen[linked]
+    if previous is None:
+        return [], []
+    if digest.get("previousDigestHashValue") != previous["sha256"]:
+        return [(DIGEST_MODIFIED, linked, f"its SHA-256 differs from the one recorded in {key}")], []
+    if previous["signature"] is not None and digest.get("previousDigestSignature") != previous["signature"]:
+        return [(DIGEST_SIGNATURE_REPLACED, linked, f"its signature differs from the one recorded in {key}")], []
+    return [], []
 
 
 # -- log files ------------------------------------------------------------
 
 
 def gunzip_sha256(chunks: Iterable[bytes]) -> str:
-    """Hex SHA-256 of the uncompressed content of a gzip stream, read chunk by chunk
-    (concatenated gzip members included)."""
+    """Hex SHA-256 of the uncompressed content of a gzip stream, read chunk by chunk.
+
+    CloudTrail writes exactly one gzip member: anything after it (another
+    member, even an empty one, or junk) changed the delivered bytes, and the
+    AWS CLI calls that invalid too.
+    """
     digest = hashlib.sha256()
     decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
     seen = False
     try:
         for chunk in chunks:
             seen = seen or bool(chunk)
-            while chunk:
-                digest.update(decompressor.decompress(chunk))
-                if decompressor.eof:
-                    chunk = decompressor.unused_data
-                    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                else:
-                    chunk = b""
+            if decompressor.eof:
+                if chunk:
+                    raise LogFileFormatError("unexpected data after the end of the gzip stream")
+                continue
+            digest.update(decompressor.decompress(chunk))
+            if decompressor.unused_data:
+                raise LogFileFormatError("unexpected data after the end of the gzip stream")
         digest.update(decompressor.flush())
     except zlib.error as e:
         raise LogFileFormatError(f"not a gzip file ({e})")
     if not seen:
         raise LogFileFormatError("empty file")
+    if not decompressor.eof:
+        raise LogFileFormatError("the gzip stream is truncated")
     return digest.hexdigest()
 
 
@@ -296,16 +358,25 @@ class Report:
 
     def __init__(self) -> None:
         self.digests = {"valid": 0, "invalid": 0, "missing": 0}
+        self.backfill_digests = {"valid": 0, "invalid": 0, "missing": 0}
         self.log_files = {"valid": 0, "modified": 0, "deleted": 0, "unreadable": 0, "not_validated": 0}
         self.chain_gaps = 0
         self.failures: list[dict[str, str]] = []
+        self.information: list[dict[str, str]] = []
         self.scopes: list[dict[str, str]] = []
 
-    def fail(self, kind: str, s3_key: str, detail: str) -> None:
+    def counts(self, backfill: bool) -> dict[str, int]:
+        return self.backfill_digests if backfill else self.digests
+
+    def fail(self, kind: str, s3_key: str, detail: str, backfill: bool = False) -> None:
         self.failures.append({"kind": kind, "s3_key": s3_key, "detail": detail})
         if kind == DIGEST_MISSING:
-            self.digests["missing"] += 1
-        elif kind == CHAIN_GAP:
+            self.counts(backfill)["missing"] += 1
+
+    def inform(self, kind: str, s3_key: str, detail: str) -> None:
+        """What an auditor should know but is no failure: a chain restart."""
+        self.information.append({"kind": kind, "s3_key": s3_key, "detail": detail})
+        if kind == CHAIN_GAP:
             self.chain_gaps += 1
 
     def summary(self, start: datetime.datetime, end: datetime.datetime) -> dict[str, Any]:
@@ -313,6 +384,7 @@ class Report:
             "start_time": iso(start),
             "end_time": iso(end),
             "digests": dict(self.digests),
+            "backfill_digests": dict(self.backfill_digests),
             "log_files": dict(self.log_files),
             "chain_gaps": self.chain_gaps,
             "scopes": list(self.scopes),
@@ -323,7 +395,7 @@ def verdict(summary: dict[str, Any], failures: list[dict[str, str]]) -> str:
     """``invalid`` on any failure; ``not_validated`` when no digest was checked; else ``valid``."""
     if failures:
         return "invalid"
-    if not summary["digests"]["valid"]:
+    if not summary["digests"]["valid"] and not summary.get("backfill_digests", {}).get("valid"):
         return "not_validated"
     return "valid"
 
@@ -345,6 +417,26 @@ def error_code(error: AnsibleAWSError) -> Optional[str]:
     return response.get("Error", {}).get("Code")
 
 
+def likely_cause(code: Optional[str]) -> str:
+    """Why S3 may refuse to hand over an object, in the words an operator can act on."""
+    if code in ("AccessDenied", "403", "Forbidden"):
+        return (
+            "access denied: a bucket policy may deny the request (for example a statement that denies requests not made"
+            " over HTTPS, aws:SecureTransport false: check the endpoint), or the caller lacks s3:GetObject on the object,"
+            " or kms:Decrypt on the KMS key that encrypts it"
+        )
+    if code and code.startswith("KMS."):
+        return f"the KMS key that encrypts it cannot be used ({code}): the caller needs kms:Decrypt, and the key must be enabled"
+    if code == "InvalidObjectState":
+        return "it is archived (a lifecycle rule moved it to an archive storage class): restore it first"
+    return f"S3 answered {code or 'an error'}"
+
+
+def unreadable(what: str, bucket: str, key: str, error: AnsibleAWSError) -> AnsibleValidateLogsError:
+    """The same error, with the object and the likely cause named."""
+    return AnsibleValidateLogsError(message=f"Cannot read {what} s3://{bucket}/{key}: {likely_cause(error_code(error))}", exception=error.exception)
+
+
 class LogObjectErrorHandler(AWSErrorHandler):
     """"No such key" is data: a deleted digest or log file is a finding, not an error."""
 
@@ -364,7 +456,10 @@ def list_objects_page(s3, **params: Any) -> dict[str, Any]:
 def list_pages(s3, **params: Any) -> Iterator[dict[str, Any]]:
     """ListObjectsV2 pages, fetched one at a time as the caller goes."""
     while True:
-        page = list_objects_page(s3, **params)
+        try:
+            page = list_objects_page(s3, **params)
+        except AnsibleValidateLogsError as e:
+            raise unreadable("the objects under", params["Bucket"], params.get("Prefix", ""), e)
         yield page
         if not page.get("IsTruncated"):
             return
@@ -395,9 +490,20 @@ def get_digest_object(s3, bucket: str, key: str) -> Optional[tuple[bytes, dict[s
     return response["Body"].read(), {name.lower(): value for name, value in response.get("Metadata", {}).items()}
 
 
+def read_digest(s3, bucket: str, key: str) -> Optional[tuple[bytes, dict[str, str]]]:
+    """Every digest read goes through here: (gzipped content, metadata), ``None`` when
+    it is gone; any other error names the object and its likely cause."""
+    try:
+        return get_digest_object(s3, bucket, key)
+    except AnsibleValidateLogsError as e:
+        raise unreadable("the digest file", bucket, key, e)
+
+
 @LogObjectErrorHandler.list_error_handler("read a log file")
 def log_file_sha256(s3, bucket: str, key: str) -> Optional[str]:
-    """SHA-256 of a log file's uncompressed content, streamed; ``None`` when it is gone."""
+    """Every log file read goes through here: the SHA-256 of its uncompressed content,
+    streamed (LogFileFormatError when it is not exactly one gzip member); ``None``
+    when it is gone."""
     body = s3.get_object(aws_retry=True, Bucket=bucket, Key=key)["Body"]
     try:
         return gunzip_sha256(iter(lambda: body.read(READ_CHUNK), b""))
@@ -407,7 +513,11 @@ def log_file_sha256(s3, bucket: str, key: str) -> Optional[str]:
 
 @LogObjectErrorHandler.common_error_handler("list CloudTrail public keys")
 def list_public_keys(cloudtrail, start: datetime.datetime, end: datetime.datetime) -> dict[str, bytes]:
-    """Fingerprint -> DER public key, for the keys valid between ``start`` and ``end`` in the client's region."""
+    """Fingerprint -> DER public key, for the keys valid between ``start`` and ``end`` in the client's region.
+
+    Follows NextToken: CloudTrail documents it as reserved for future use, and a
+    missed page would make a digest's key look unknown.
+    """
     keys: dict[str, bytes] = {}
     params: dict[str, Any] = {"StartTime": start, "EndTime": end}
     while True:
@@ -419,7 +529,47 @@ def list_public_keys(cloudtrail, start: datetime.datetime, end: datetime.datetim
         params["NextToken"] = response["NextToken"]
 
 
+class PublicKeys:
+    """One region's public keys by fingerprint, asked for as needed: once for the
+    range (up to two hours after its end, as the AWS CLI does), and again around a
+    backfill digest's generation time when its key was not among them (a backfill
+    digest is signed when it is generated, possibly long after the range)."""
+
+    def __init__(self, fetch: Callable[[datetime.datetime, datetime.datetime], dict[str, bytes]], start: datetime.datetime, end: datetime.datetime):
+        self._fetch = fetch
+        self._range = (start, end + KEYS_AFTER_END)
+        self._windows: list[tuple[datetime.datetime, datetime.datetime]] = []
+        self._keys: dict[str, bytes] = {}
+
+    def _load(self, window: tuple[datetime.datetime, datetime.datetime]) -> None:
+        if any(low <= window[0] and window[1] <= high for low, high in self._windows):
+            return
+        self._keys.update(self._fetch(*window))
+        self._windows.append(window)
+
+    def find(self, fingerprint: Optional[str], around: Optional[datetime.datetime] = None) -> dict[str, bytes]:
+        """``{fingerprint: DER}`` when the key is known, else ``{}``."""
+        self._load(self._range)
+        if fingerprint not in self._keys and around is not None:
+            self._load((around - BACKFILL_KEYS_MARGIN, around + BACKFILL_KEYS_MARGIN))
+        return {fingerprint: self._keys[fingerprint]} if fingerprint in self._keys else {}
+
+
 # -- the walk -------------------------------------------------------------
+
+
+def digest_keys_in_range(
+    keys: Iterable[str], trail_name: str, home_region: str, start: datetime.datetime, end: datetime.datetime
+) -> tuple[list[str], list[str]]:
+    """(digests, backfill digests) of the trail whose end time (from the name) is
+    in [start, end + one hour], in key order."""
+    standard: list[str] = []
+    backfill: list[str] = []
+    for key in keys:
+        info = digest_key_info(key)
+        if info and info["trail"] == trail_name and info["home"] == home_region and start <= info["end"] <= end + SPILL_OVER:
+            (backfill if info["backfill"] else standard).append(key)
+    return standard, backfill
 
 
 def validate_scope(
@@ -431,49 +581,82 @@ def validate_scope(
     home_region: str,
     start: datetime.datetime,
     end: datetime.datetime,
-    public_keys: Callable[[], dict[str, bytes]],
+    public_keys: PublicKeys,
+    reader: Optional[ObjectReader] = None,
 ) -> None:
-    """Validate the digests of one account and region in [start, end], oldest first,
-    and the log files each valid digest lists. Holds one digest at a time."""
-    previous: Optional[dict[str, Any]] = None
-    for key in list_digest_keys(s3, bucket, folder, start, end):
-        info = digest_key_info(key)
-        if not info or info["trail"] != trail_name or info["home"] != home_region or not start <= info["end"] <= end:
-            continue
-        fetched = get_digest_object(s3, bucket, key)
+    """Validate the digests of one account and region ending in [start, end + one
+    hour], oldest first, and the log files each valid digest lists: first the
+    chain of regular digests, then the backfill digests. Holds the reader's window of digests at a time."""
+    standard, backfill = digest_keys_in_range(list_digest_keys(s3, bucket, folder, start, end + SPILL_OVER), trail_name, home_region, start, end)
+    # Without a reader, one object at a time in this thread (no pool).
+    reader = reader or ObjectReader(s3, 1)
+    validate_chain(s3, report, bucket, standard, start, public_keys, backfill=False, reader=reader)
+    validate_chain(s3, report, bucket, backfill, start, public_keys, backfill=True, reader=reader)
+
+
+def validate_chain(
+    s3, report: Report, bucket: str, keys: list[str], start: datetime.datetime, public_keys: PublicKeys, backfill: bool, reader: Optional[ObjectReader] = None
+) -> None:
+    # Digests and log files are read ahead by the reader's pool and come back in
+    # order, so the chain is checked exactly as if they were read one by one.
+    reader = reader or ObjectReader(s3, 1)
+    counts = report.counts(backfill)
+    listed = set(keys)
+    # What a later digest's link is checked against: a few short strings per digest.
+    seen: dict[str, Optional[dict[str, Any]]] = {}
+    previous_key: Optional[str] = None
+    for key, read in reader.ordered(lambda client, key: read_digest(client, bucket, key), keys):
+        fetched = read()
         if fetched is None:
-            report.fail(DIGEST_MISSING, key, "listed, then gone before it could be read")
+            report.fail(DIGEST_MISSING, key, "listed, then gone before it could be read", backfill)
             continue
         raw, metadata = fetched
         try:
-            digest, uncompressed = load_digest(raw)
+            digest, uncompressed = load_digest(raw, metadata, backfill)
         except DigestFormatError as e:
-            report.digests["invalid"] += 1
-            report.fail(DIGEST_UNREADABLE, key, str(e))
-            previous = {"key": key, "sha256": None, "signature": None, "end": info["end"]}
+            counts["invalid"] += 1
+            report.fail(DIGEST_UNREADABLE, key, str(e), backfill)
+            seen[key], previous_key = None, key
             continue
-        for kind, failed_key, detail in check_link(dict(digest, digestS3Object=key), previous, start):
-            report.fail(kind, failed_key, detail)
-        problem = check_digest(digest, uncompressed, bucket, key, metadata, public_keys())
-        previous = {"key": key, "sha256": hashlib.sha256(uncompressed).hexdigest(), "signature": metadata.get("signature"), "end": info["end"]}
+        failures, information = check_link(digest, key, seen, listed, previous_key, start)
+        for kind, failed_key, detail in failures:
+            report.fail(kind, failed_key, detail, backfill)
+        if not backfill:
+            # Backfill digests stand outside the chain: each starts its own.
+            for kind, noted_key, detail in information:
+                report.inform(kind, noted_key, detail)
+        around = backfill_generated(metadata) if backfill else None
+        problem = check_digest(digest, uncompressed, bucket, key, metadata, public_keys.find(digest.get("digestPublicKeyFingerprint"), around))
+        seen[key], previous_key = {"sha256": hashlib.sha256(uncompressed).hexdigest(), "signature": metadata.get("signature")}, key
         if problem:
-            report.digests["invalid"] += 1
-            report.fail(problem[0], key, problem[1])
+            counts["invalid"] += 1
+            report.fail(problem[0], key, problem[1], backfill)
             report.log_files["not_validated"] += len(digest["logFiles"])
             continue
-        report.digests["valid"] += 1
-        for log_file in digest["logFiles"]:
-            validate_log_file(s3, report, log_file)
+        counts["valid"] += 1
+        for log_file, hashed in reader.ordered(read_log_file, digest["logFiles"], window=2 * reader.max_concurrency):
+            validate_log_file(s3, report, log_file, hashed)
 
 
-def validate_log_file(s3, report: Report, log_file: dict[str, Any]) -> None:
+def checkable(log_file: dict[str, Any]) -> bool:
+    """Whether a digest's entry names a log file and a hash this module computes."""
+    return bool(log_file.get("s3Bucket") and log_file.get("s3Object")) and log_file.get("hashAlgorithm", HASH_ALGORITHM) == HASH_ALGORITHM
+
+
+def read_log_file(s3, log_file: dict[str, Any]) -> Optional[str]:
+    """What ``validate_log_file`` checks, read in a reader's pool; an entry that cannot be checked is not read."""
+    return log_file_sha256(s3, log_file["s3Bucket"], log_file["s3Object"]) if checkable(log_file) else None
+
+
+def validate_log_file(s3, report: Report, log_file: dict[str, Any], hashed: Optional[Callable[[], Optional[str]]] = None) -> None:
+    """Check one log file: ``hashed()`` gives its SHA-256 when it was read ahead, else it is read here."""
     bucket, key = log_file.get("s3Bucket"), log_file.get("s3Object")
-    if not bucket or not key or log_file.get("hashAlgorithm", HASH_ALGORITHM) != HASH_ALGORITHM:
+    if not checkable(log_file):
         report.log_files["not_validated"] += 1
         report.fail(LOG_FILE_UNREADABLE, str(key), f"the digest's entry cannot be checked: {json.dumps(log_file, sort_keys=True)}")
         return
     try:
-        actual = log_file_sha256(s3, bucket, key)
+        actual = hashed() if hashed else log_file_sha256(s3, bucket, key)
     except LogFileFormatError as e:
         report.log_files["modified"] += 1
         report.fail(LOG_FILE_MODIFIED, key, f"{e}: it is no longer the file CloudTrail delivered")
@@ -481,9 +664,9 @@ def validate_log_file(s3, report: Report, log_file: dict[str, Any]) -> None:
     except AnsibleValidateLogsError as e:
         code = error_code(e)
         if code not in UNREADABLE_LOG_FILE_CODES:
-            raise
+            raise unreadable("the log file", bucket, key, e)
         report.log_files["unreadable"] += 1
-        report.fail(LOG_FILE_UNREADABLE, key, f"cannot be read ({code}), so it cannot be checked")
+        report.fail(LOG_FILE_UNREADABLE, key, f"s3://{bucket}/{key} cannot be read, so it cannot be checked: {likely_cause(code)}")
         return
     if actual is None:
         report.log_files["deleted"] += 1

@@ -10,19 +10,27 @@ module: validate_logs
 short_description: Prove that a CloudTrail trail's log files were not changed or deleted
 version_added: 1.0.0
 description:
-  - Validates the integrity of the log files a trail delivered in a time range, the way C(aws cloudtrail validate-logs) does.
-  - Finds the trail's digest files whose end time is in the range, checks that each is where it says it was delivered,
-    verifies its SHA256withRSA signature with the public keys of ListPublicKeys, follows the chain of previous-digest links,
-    and checks that every log file a valid digest lists is still in the bucket with the SHA-256 the digest recorded
-    (over the uncompressed content).
-  - Reports digests valid, invalid and missing; log files valid, modified, deleted; gaps in the chain (log file validation
-    was off for a while); and every failure with its S3 key.
+  - Validates the integrity of the log files a trail delivered in a time range, and reaches the verdict of
+    C(aws cloudtrail validate-logs), the reference client, on every tampering case it detects.
+  - Finds the trail's digest files whose end time is from O(start_time) to one hour after O(end_time) (log files of the
+    range's last hour are listed in the next digest), backfill digests (C(*_backfill.json.gz)) included. Checks that each
+    is where it says it was delivered, carries its C(signature) and C(signature-algorithm) metadata, and verifies its
+    SHA256withRSA signature with the public key of ListPublicKeys whose fingerprint it names. Follows the chain of
+    previous-digest links by key, and checks that every log file a valid digest lists is still in the bucket, is exactly
+    one gzip member, and has the SHA-256 the digest recorded (over the uncompressed content).
+  - Reports digests valid, invalid and missing; log files valid, modified, deleted; every failure with its S3 key; and,
+    as information that does not make the result invalid, each restart of the chain (logging was stopped or log file
+    validation was off for a while, so CloudTrail started a new chain).
   - Organization trails (C(AWSLogs/<org id>/<account>/)), S3 key prefixes and multi-region trails are handled.
-  - Reads one digest and one log file at a time and hashes log files as they stream, so memory does not grow with the bucket.
-    Makes one GetTrail call, one ListPublicKeys call per region, ListObjectsV2 calls (1,000 keys a page), one GetObject
-    per digest and one per log file.
+  - Reads digests and log files with a pool of O(max_concurrency) threads, ahead of the checks but checked in order, so the
+    findings are those of a one-at-a-time read; hashes log files as they stream, so memory grows with the pool, not with
+    the bucket. Makes one GetTrail call, one ListPublicKeys call per region (one per page if it pages, and one more around a backfill
+    digest signed with a key not valid in the range), ListObjectsV2 calls (1,000 keys a page), one GetObject per digest
+    and one per log file.
   - Never reports success for something it could not check. A trail without log file validation, or a range without any
-    digest file, fails with RV(verdict=not_validated).
+    digest file, fails with RV(verdict=not_validated); the AWS CLI reports "No digests found" and succeeds there.
+  - An object that cannot be read is named with its bucket and key and the likely cause (a bucket policy that denies
+    requests not made over HTTPS, or a caller without C(s3:GetObject) or C(kms:Decrypt)).
 author:
   - trailops.cloudtrail contributors (@trailops)
 requirements:
@@ -37,7 +45,7 @@ options:
   start_time:
     description:
       - The start of the range, ISO 8601 (for example V(2024-05-01T00:00:00Z)); a time without offset is UTC.
-      - Digest files whose end time is from O(start_time) to O(end_time) are validated, with the log files they list.
+      - Digest files whose end time is from O(start_time) to one hour after O(end_time) are validated, with the log files they list.
       - Must be in the past and before O(end_time).
     type: str
     required: true
@@ -59,9 +67,20 @@ options:
     type: list
     elements: str
     default: []
+  max_concurrency:
+    description:
+      - How many digest and log files are read from S3 at once, by a pool of threads of this size.
+      - Against S3 each read waits tens of milliseconds on the network; reading ahead hides that wait. Results are
+        checked in order, so the findings do not depend on this value, and memory grows with it, not with the number of files.
+      - V(1) reads one object at a time, without threads. S3 throttling (C(SlowDown), HTTP 503) is retried with backoff
+        by each thread, as every call of this collection is.
+      - From 1 to 64.
+    type: int
+    default: 10
   fail_on_invalid:
     description:
-      - Whether the task fails when a digest or log file is invalid, missing or deleted, or the chain has a gap.
+      - Whether the task fails when a digest or log file is invalid, missing or deleted. A restart of the chain is
+        information (RV(information)), not a failure.
       - With V(false) the findings are returned in RV(failures) and RV(verdict) and the task succeeds, which lets a play
         collect the verdicts of many accounts.
     type: bool
@@ -143,13 +162,17 @@ summary:
       description: Digest files V(valid), V(invalid) (unreadable, moved, bad or missing signature, unknown key) and V(missing) (deleted).
       type: dict
       sample: {"valid": 24, "invalid": 0, "missing": 0}
+    backfill_digests:
+      description: Backfill digest files (C(*_backfill.json.gz)), counted like RV(summary.digests).
+      type: dict
+      sample: {"valid": 1, "invalid": 0, "missing": 0}
     log_files:
       description:
         - Log files V(valid), V(modified), V(deleted), V(unreadable), and V(not_validated) (listed in a digest that is itself invalid).
       type: dict
       sample: {"valid": 288, "modified": 0, "deleted": 0, "unreadable": 0, "not_validated": 0}
     chain_gaps:
-      description: How many times the chain of digests restarts in the range (log file validation was off in between).
+      description: How many times the chain of digests restarts in the range (logging was stopped or log file validation was off in between).
       type: int
       sample: 0
     scopes:
@@ -166,7 +189,7 @@ failures:
     kind:
       description:
         - One of V(digest_missing), V(digest_unreadable), V(digest_moved), V(digest_signature_missing), V(digest_signature_invalid),
-          V(digest_public_key_unknown), V(digest_modified), V(digest_signature_replaced), V(chain_gap), V(log_file_modified),
+          V(digest_public_key_unknown), V(digest_modified), V(digest_signature_replaced), V(log_file_modified),
           V(log_file_deleted), V(log_file_unreadable).
       type: str
       sample: log_file_modified
@@ -178,6 +201,27 @@ failures:
       description: What is wrong with it.
       type: str
       sample: its SHA-256 differs from the one in the digest
+information:
+  description:
+    - What an auditor should know that is not a failure, in the order found. V(chain_gap) is a digest that starts a new
+      chain after another one (logging was stopped or log file validation was off, so no digest covers that time);
+      the AWS CLI reports it the same way and exits 0.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    kind:
+      description: V(chain_gap).
+      type: str
+      sample: chain_gap
+    s3_key:
+      description: The key of the digest that starts the new chain.
+      type: str
+      sample: AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2024/05/01/123456789012_CloudTrail-Digest_us-east-1_trail_us-east-1_20240501T101500Z.json.gz
+    detail:
+      description: What happened.
+      type: str
+      sample: "the chain restarts: no digest links to ..."
 """
 
 import datetime
@@ -192,10 +236,15 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail imp
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import cloudtrail_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_trail
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_of
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_name_error
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_reference_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.s3_objects import DEFAULT_MAX_CONCURRENCY
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.s3_objects import ObjectReader
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.s3_objects import client_config
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.s3_objects import max_concurrency_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import HAS_CRYPTOGRAPHY
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import PublicKeys
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import Report
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import ValidateLogsParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import account_root
@@ -210,16 +259,15 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs 
 
 def check_parameters(params, now):
     """(start, end), or ValidateLogsParameterError naming the option; no API call."""
-    name = params["trail_name"]
-    if not name.startswith("arn:"):
-        problem = trail_name_error(name)
-        if problem:
-            raise ValidateLogsParameterError(f"trail_name: {problem} (got {name!r})")
-    elif not (parse_aws_arn(name) or {}).get("resource", "").startswith("trail/"):
-        raise ValidateLogsParameterError(f"trail_name: not a trail ARN (got {name!r})")
+    problem = trail_reference_error(params["trail_name"], "trail_name")
+    if problem:
+        raise ValidateLogsParameterError(problem)
     for account_id in params["account_ids"]:
         if not (len(account_id) == 12 and account_id.isdigit()):
             raise ValidateLogsParameterError(f"account_ids: each must be 12 digits (got {account_id!r})")
+    problem = max_concurrency_error(params.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
+    if problem:
+        raise ValidateLogsParameterError(problem)
     return time_range(params["start_time"], params["end_time"], now)
 
 
@@ -257,20 +305,21 @@ def scopes_of(s3, trail, account_ids, regions):
 
 
 def validate(module, trail, start, end):
-    s3 = module.client("s3", retry_decorator=transient_retry())
+    pool = module.params["max_concurrency"]
+    s3 = module.client("s3", retry_decorator=transient_retry(), config=client_config(pool))
     report = Report()
     keys_by_region = {}
 
     def keys_for(region):
+        # Each region signs with its own keys; ListPublicKeys is asked in the digest's region.
         if region not in keys_by_region:
-            keys_by_region[region] = list_public_keys(client_for_region(module, region), start, end)
+            keys_by_region[region] = PublicKeys(lambda low, high: list_public_keys(client_for_region(module, region), low, high), start, end)
         return keys_by_region[region]
 
-    for account_id, region, folder in scopes_of(s3, trail, module.params["account_ids"], module.params["regions"]):
-        report.scopes.append({"account_id": account_id, "region": region, "folder": folder})
-        validate_scope(
-            s3, report, trail["S3BucketName"], folder, trail["Name"], home_region_of(trail), start, end, lambda region=region: keys_for(region)
-        )
+    with ObjectReader(s3, pool, retry_decorator=transient_retry) as reader:
+        for account_id, region, folder in scopes_of(s3, trail, module.params["account_ids"], module.params["regions"]):
+            report.scopes.append({"account_id": account_id, "region": region, "folder": folder})
+            validate_scope(s3, report, trail["S3BucketName"], folder, trail["Name"], home_region_of(trail), start, end, keys_for(region), reader)
     return report
 
 
@@ -282,9 +331,10 @@ def main():
         regions=dict(type="list", elements="str", default=[]),
         account_ids=dict(type="list", elements="str", default=[]),
         fail_on_invalid=dict(type="bool", default=True),
+        max_concurrency=dict(type="int", default=DEFAULT_MAX_CONCURRENCY),
     )
     module = AnsibleAWSModule(argument_spec=with_hidden_access_key(argument_spec), supports_check_mode=True)
-    empty = {"verdict": "not_validated", "summary": {}, "failures": []}
+    empty = {"verdict": "not_validated", "summary": {}, "failures": [], "information": []}
 
     try:
         start, end = check_parameters(module.params, datetime.datetime.now(datetime.timezone.utc))
@@ -310,12 +360,12 @@ def main():
         # What could not be read is a verdict too: the playbook reports it per account.
         located = {key: found[key] for key in ("trail_arn", "s3_bucket") if key in found}
         if e.exception:
-            module.fail_json_aws(e.exception, msg=e.message, verdict="unreadable", summary={}, failures=[], **located)
-        module.fail_json(msg=e.message, verdict="unreadable", summary={}, failures=[], **located)
+            module.fail_json_aws(e.exception, msg=e.message, verdict="unreadable", summary={}, failures=[], information=[], **located)
+        module.fail_json(msg=e.message, verdict="unreadable", summary={}, failures=[], information=[], **located)
 
     summary = report.summary(start, end)
     result = {"trail_arn": found["trail_arn"], "s3_bucket": found["s3_bucket"], "changed": False}
-    result.update(verdict=verdict(summary, report.failures), summary=summary, failures=report.failures)
+    result.update(verdict=verdict(summary, report.failures), summary=summary, failures=report.failures, information=report.information)
     if result["verdict"] == "not_validated":
         module.fail_json(
             msg=f"No digest files of trail {trail['Name']} end between {summary['start_time']} and {summary['end_time']}: nothing was validated.", **result

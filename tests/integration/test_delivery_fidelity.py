@@ -161,3 +161,138 @@ def test_one_trail_at_a_time(aws):
     assert only["digests"] == [] and len(only["log_files"]) == 1
     both = deliver(aws, at=AT + datetime.timedelta(hours=1))
     assert len(both["digests"]) == 1 and "_delivering_" in both["digests"][0]
+
+
+def records_of(aws, keys):
+    return [record for key in keys for record in json.loads(read(aws, key)[1])["Records"]]
+
+
+def test_calls_made_while_logging_is_stopped_are_not_delivered(aws):
+    cloudtrail = make_trail(aws)
+    cloudtrail.add_tags(ResourceId=cloudtrail.get_trail(Name="delivering")["Trail"]["TrailARN"], TagsList=[{"Key": "before", "Value": "stop"}])
+    cloudtrail.stop_logging(Name="delivering")
+    assert deliver(aws, at=AT) == {"log_files": [], "digests": []}
+    cloudtrail.create_trail(Name="made-while-stopped", S3BucketName=BUCKET)
+    cloudtrail.start_logging(Name="delivering")
+    cloudtrail.delete_trail(Name="made-while-stopped")
+
+    records = records_of(aws, deliver(aws, at=AT + datetime.timedelta(hours=1), trail="delivering")["log_files"])
+    names = [record["eventName"] for record in records]
+    assert "AddTags" in names and "StartLogging" in names and "DeleteTrail" in names
+    # The trail's own CreateTrail (before it first started logging) is there; the one made while stopped is not.
+    assert names.count("CreateTrail") == 1
+
+
+@pytest.mark.parametrize("restart", ["logging stopped and started", "validation off and on"])
+def test_the_chain_restarts_as_cloudtrail_documents(aws, restart):
+    cloudtrail = make_trail(aws)
+    (first,) = deliver(aws, at=AT)["digests"]
+    if restart == "logging stopped and started":
+        cloudtrail.stop_logging(Name="delivering")
+        cloudtrail.start_logging(Name="delivering")
+    else:
+        # Off and on again between two deliveries: nothing was delivered while it was off, the chain breaks all the same.
+        cloudtrail.update_trail(Name="delivering", EnableLogFileValidation=False)
+        cloudtrail.update_trail(Name="delivering", EnableLogFileValidation=True)
+    (restarted,) = deliver(aws, at=AT + datetime.timedelta(hours=1))["digests"]
+    (after,) = deliver(aws, at=AT + datetime.timedelta(hours=2))["digests"]
+    digest = json.loads(read(aws, restarted)[1])
+    assert digest["previousDigestS3Object"] is None and digest["previousDigestSignature"] is None
+    assert json.loads(read(aws, after)[1])["previousDigestS3Object"] == restarted
+    assert first != restarted
+
+
+def test_backfill_digests_list_late_log_files_outside_the_chain(aws):
+    cloudtrail = make_trail(aws)
+    (first,) = deliver(aws, at=AT)["digests"]
+    seed_events(aws, [{"EventName": "LateCall", "EventTime": "2026-01-15T10:40:00Z"}])
+    late = deliver(aws, at=AT + datetime.timedelta(minutes=30), backfill=True)
+    (late_log,) = late["log_files"]
+    (backfill,) = late["digests"]
+    assert backfill.endswith("_20260115T110000Z_backfill.json.gz")
+    _raw, body, metadata = read(aws, backfill)
+    digest = json.loads(body)
+    assert [entry["s3Object"] for entry in digest["logFiles"]] == [late_log]
+    assert digest["previousDigestS3Object"] is None
+    assert metadata["backfill-generation-timestamp"] == "2026-01-15T11:00:00Z" and metadata["signature-algorithm"] == "SHA256withRSA"
+    (public_key,) = cloudtrail.list_public_keys(StartTime=AT, EndTime=AT + datetime.timedelta(hours=1))["PublicKeyList"]
+    signed = "\n".join([digest["digestEndTime"], f"{BUCKET}/{backfill}", hashlib.sha256(body).hexdigest(), "null"])
+    serialization.load_der_public_key(public_key["Value"]).verify(bytes.fromhex(metadata["signature"]), signed.encode(), padding.PKCS1v15(), hashes.SHA256())
+
+    # The chain goes on from its last regular digest, and the late file is not listed twice.
+    (regular,) = deliver(aws, at=AT + datetime.timedelta(hours=1))["digests"]
+    next_digest = json.loads(read(aws, regular)[1])
+    assert next_digest["previousDigestS3Object"] == first
+    assert late_log not in [entry["s3Object"] for entry in next_digest["logFiles"]]
+
+
+def test_key_rotation_signs_with_the_key_valid_at_delivery(aws):
+    from tests.local_aws.fidelity.delivery import rotate_key
+
+    cloudtrail = make_trail(aws)
+    rotated = rotate_key(aws, "us-east-1", AT + datetime.timedelta(minutes=30))
+    (before,) = deliver(aws, at=AT)["digests"]
+    (after,) = deliver(aws, at=AT + datetime.timedelta(hours=1))["digests"]
+    keys = cloudtrail.list_public_keys(StartTime=AT - datetime.timedelta(hours=1), EndTime=AT + datetime.timedelta(hours=2))["PublicKeyList"]
+    assert len(keys) == 2 and keys[1]["Fingerprint"] == rotated
+    assert keys[0]["ValidityEndTime"] == keys[1]["ValidityStartTime"] == AT + datetime.timedelta(minutes=30)
+    by_fingerprint = {key["Fingerprint"]: key["Value"] for key in keys}
+    for digest_key in (before, after):
+        _raw, body, metadata = read(aws, digest_key)
+        digest = json.loads(body)
+        previous = digest["previousDigestSignature"] or "null"
+        signed = "\n".join([digest["digestEndTime"], f"{BUCKET}/{digest_key}", hashlib.sha256(body).hexdigest(), previous])
+        public_key = serialization.load_der_public_key(by_fingerprint[digest["digestPublicKeyFingerprint"]])
+        public_key.verify(bytes.fromhex(metadata["signature"]), signed.encode(), padding.PKCS1v15(), hashes.SHA256())
+    assert json.loads(read(aws, after)[1])["digestPublicKeyFingerprint"] == rotated
+    # Only the rotated key is valid later on.
+    later = cloudtrail.list_public_keys(StartTime=AT + datetime.timedelta(days=1), EndTime=AT + datetime.timedelta(days=2))["PublicKeyList"]
+    assert [key["Fingerprint"] for key in later] == [rotated]
+
+
+def test_list_public_keys_pages(aws):
+    from tests.local_aws.fidelity.delivery import rotate_key, set_public_keys_page_size
+
+    rotated = [rotate_key(aws, "eu-west-1", AT + datetime.timedelta(hours=hour)) for hour in (1, 2)]
+    set_public_keys_page_size(aws, 1)
+    cloudtrail = aws.client("cloudtrail", "eu-west-1")
+    params = {"StartTime": AT, "EndTime": AT + datetime.timedelta(hours=3)}
+    first = cloudtrail.list_public_keys(**params)
+    assert len(first["PublicKeyList"]) == 1 and first["NextToken"]
+    fingerprints = [key["Fingerprint"] for key in first["PublicKeyList"]]
+    token = first["NextToken"]
+    while token:
+        page = cloudtrail.list_public_keys(NextToken=token, **params)
+        fingerprints += [key["Fingerprint"] for key in page["PublicKeyList"]]
+        token = page.get("NextToken")
+    assert len(fingerprints) == 3 and fingerprints[1:] == rotated
+    aws.reset()
+    # Rotations and the page size are a test's own: a reset forgets them.
+    assert len(cloudtrail.list_public_keys(**params)["PublicKeyList"]) == 1
+
+
+def test_get_trail_status_reports_the_deliveries_made(aws):
+    cloudtrail = make_trail(aws)
+    status = cloudtrail.get_trail_status(Name="delivering")
+    assert status["IsLogging"] and "LatestDeliveryTime" not in status and "LatestDigestDeliveryTime" not in status
+
+    deliver(aws, at=AT)
+    status = cloudtrail.get_trail_status(Name="delivering")
+    assert status["LatestDeliveryTime"] == AT and status["LatestDigestDeliveryTime"] == AT
+    assert status["LatestDeliveryAttemptTime"] == status["LatestDeliveryAttemptSucceeded"] == "2026-01-15T10:30:00Z"
+
+    seed_events(aws, [{"EventName": "SeededCall", "EventTime": "2026-01-15T11:00:00Z"}])
+    deliver(aws, at=AT + datetime.timedelta(hours=1), digest=False)
+    status = cloudtrail.get_trail_status(Name="delivering")
+    assert status["LatestDeliveryTime"] == AT + datetime.timedelta(hours=1)
+    assert status["LatestDigestDeliveryTime"] == AT
+
+
+def test_a_trail_created_again_starts_a_new_chain(aws):
+    cloudtrail = make_trail(aws)
+    deliver(aws, at=AT)
+    cloudtrail.delete_trail(Name="delivering")
+    cloudtrail.create_trail(Name="delivering", S3BucketName=BUCKET, EnableLogFileValidation=True)
+    cloudtrail.start_logging(Name="delivering")
+    (key,) = deliver(aws, at=AT + datetime.timedelta(hours=1))["digests"]
+    assert json.loads(read(aws, key)[1])["previousDigestS3Object"] is None

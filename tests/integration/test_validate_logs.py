@@ -188,11 +188,31 @@ def test_gap_in_the_chain(aws, run_module):
     cloudtrail.update_trail(Name=TRAIL, EnableLogFileValidation=True)
     after = deliver_hours(aws, start + datetime.timedelta(hours=3), hours=2)
 
-    result = validate(run_module, start)
-    assert kinds(result) == [("chain_gap", after[0]["digests"][0])]
-    assert first[-1]["digests"][0] in result["failures"][0]["detail"]
+    result = validate(run_module, start, fail_on_invalid=True)
+    # A restart is information, as the AWS CLI reports it: the task passes.
+    assert not result["failed"] and result["verdict"] == "valid", result
+    assert result["failures"] == []
+    assert [(note["kind"], note["s3_key"]) for note in result["information"]] == [("chain_gap", after[0]["digests"][0])]
+    assert first[-1]["digests"][0] in result["information"][0]["detail"]
     assert result["summary"]["chain_gaps"] == 1
     assert result["summary"]["digests"]["valid"] == 4
+
+
+def test_a_chain_restart_with_a_digest_missing_before_it_is_invalid(aws, run_module):
+    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(hours=6)
+    make_trail(aws)
+    cloudtrail = aws.client("cloudtrail")
+    first = deliver_hours(aws, start, hours=3)
+    cloudtrail.stop_logging(Name=TRAIL)
+    cloudtrail.start_logging(Name=TRAIL)
+    deliver_hours(aws, start + datetime.timedelta(hours=3), hours=2)
+    middle = first[1]["digests"][0]
+    aws.client("s3").delete_object(Bucket=BUCKET, Key=middle)
+
+    result = validate(run_module, start)
+    assert result["verdict"] == "invalid"
+    assert kinds(result) == [("digest_missing", middle)]
+    assert result["summary"]["chain_gaps"] == 1
 
 
 def test_prefix_and_range(aws, run_module):
@@ -381,3 +401,59 @@ def test_multi_region_trail_validates_each_region_with_its_key(aws, run_module):
 
     only = validate(run_module, start, regions=["eu-west-1"])
     assert only["summary"]["digests"]["valid"] == 2
+
+
+def test_keys_rotated_in_the_range_are_found_by_fingerprint_across_pages(aws, run_module):
+    from tests.local_aws.fidelity.delivery import rotate_key, set_public_keys_page_size
+
+    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(hours=5)
+    make_trail(aws)
+    rotated = [rotate_key(aws, "us-east-1", start + datetime.timedelta(hours=hour, minutes=30)) for hour in (1, 2)]
+    set_public_keys_page_size(aws, 1)
+    flushes = deliver_hours(aws, start)
+    s3 = aws.client("s3")
+    used = [
+        json.loads(gzip.decompress(s3.get_object(Bucket=BUCKET, Key=flush["digests"][0])["Body"].read()))["digestPublicKeyFingerprint"] for flush in flushes
+    ]
+    assert used[1:] == [rotated[0]] + [rotated[1]] * 2 and used[0] not in rotated
+
+    aws.start_recording()
+    result = validate(run_module, start)
+    calls = aws.stop_recording()
+    assert result["verdict"] == "valid", result
+    assert result["summary"]["digests"]["valid"] == HOURS
+    # Three keys, one a page: one ListPublicKeys call per page.
+    assert [c.action for c in calls if c.service == "cloudtrail"] == ["GetTrail"] + ["ListPublicKeys"] * 3
+
+
+@pytest.mark.parametrize("denied", ["log files", "everything"])
+def test_an_object_refused_over_plain_http_is_named_with_its_likely_cause(denied):
+    """Over plain HTTP the bucket's deny-insecure-transport statement answers 403, as in S3:
+    the finding (a log file) or the failure (a digest) names s3://bucket/key and the cause."""
+    from tests.integration.conftest import ModuleRunner
+    from tests.local_aws import LocalAWS
+
+    with LocalAWS(https=False) as plain:
+        start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(hours=3)
+        make_trail(plain)
+        flushes = deliver_hours(plain, start, hours=2)
+        s3 = plain.client("s3")
+        policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
+        objects = f"arn:aws:s3:::{BUCKET}/AWSLogs/123456789012/CloudTrail/*" if denied == "log files" else f"arn:aws:s3:::{BUCKET}/*"
+        deny = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": objects}
+        policy["Statement"].append(dict(deny, Condition={"Bool": {"aws:SecureTransport": "false"}}))
+        s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+
+        result = ModuleRunner(plain)("validate_logs", {"trail_name": TRAIL, "start_time": _iso(start), "fail_on_invalid": False})
+
+    if denied == "log files":
+        log_files = [key for flush in flushes for key in flush["log_files"]]
+        assert result["verdict"] == "invalid" and sorted(kinds(result)) == sorted(("log_file_unreadable", key) for key in log_files)
+        assert result["summary"]["log_files"]["unreadable"] == len(log_files)
+        detail = result["failures"][0]["detail"]
+        assert detail.startswith(f"s3://{BUCKET}/{log_files[0]} cannot be read")
+    else:
+        assert result["failed"] and result["verdict"] == "unreadable"
+        detail = result["msg"]
+        assert detail.startswith(f"Cannot read the digest file s3://{BUCKET}/{flushes[0]['digests'][0]}: access denied")
+    assert all(word in detail for word in ("HTTPS", "aws:SecureTransport", "s3:GetObject", "kms:Decrypt")), detail

@@ -24,6 +24,8 @@ from moto.cloudtrail.responses import CloudTrailResponse
 from moto.core.exceptions import JsonRESTError
 from moto.utilities.utils import get_partition
 
+from tests.local_aws.fidelity import delivery
+
 SERVICE_PRINCIPAL = "cloudtrail.amazonaws.com"
 MAX_TRAILS_PER_REGION = 5
 MAX_TAGS = 50
@@ -413,9 +415,25 @@ def check_basic_selectors(selectors: list[dict[str, Any]]) -> list[dict[str, Any
     return stored
 
 
+@functools.lru_cache(maxsize=None)
+def _advanced_field_rules() -> dict[str, Any]:
+    """The collection's table of fields and fixed values (plugins/module_utils/advanced_fields.py),
+    loaded by path: it is plain data from CloudTrail's API reference and imports nothing."""
+    import importlib.util
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "plugins", "module_utils", "advanced_fields.py")
+    spec = importlib.util.spec_from_file_location("trailops_advanced_fields", os.path.normpath(path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.ADVANCED_FIELD_RULES
+
+
 def check_advanced_selectors(selectors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Known field names, eventCategory in every selector (and resources.type for data events),
-    at most 500 condition values in all."""
+    only Equals on eventCategory, readOnly and resources.type, with the values the API reference
+    lists for them, at most 500 condition values in all."""
+    rules = _advanced_field_rules()
     values = 0
     for selector in selectors:
         fields = {field.get("Field"): field for field in selector.get("FieldSelectors") or []}
@@ -425,6 +443,13 @@ def check_advanced_selectors(selectors: list[dict[str, Any]]) -> list[dict[str, 
             count = sum(len(field.get(operator) or []) for operator in ADVANCED_OPERATORS)
             if not count:
                 raise _invalid_selectors(f"Field selector {name} needs at least one condition.")
+            rule = rules.get(name)
+            if rule is not None and rule.equals_only and count != len(field.get("Equals") or []):
+                raise _invalid_selectors(f"Invalid operator for field {name}: only Equals is supported.")
+            if rule is not None and rule.values is not None:
+                for value in field.get("Equals") or []:
+                    if value not in rule.values:
+                        raise _invalid_selectors(f"Invalid value {value} for field {name}.")
             values += count
         if "eventCategory" not in fields:
             raise _invalid_selectors("Each advanced event selector needs an eventCategory field selector.")
@@ -549,6 +574,8 @@ def _update_trail(
     for field, value in validate_settings(self, trail.arn, given, current).items():
         setattr(trail, field, value)
     if enable_log_file_validation is not None:
+        if enable_log_file_validation != trail.log_validation:
+            delivery.validation_changed(trail, enable_log_file_validation)
         trail.log_validation = enable_log_file_validation
     return trail
 
@@ -567,13 +594,19 @@ def _get_trail_status(self: CloudTrailBackend, name: str) -> Any:
 
 
 def _start_logging(self: CloudTrailBackend, name: str) -> None:
-    """StartLogging only in the home region."""
-    _home_trail(self, name).start_logging()
+    """StartLogging only in the home region; after a stop, the digest chain restarts."""
+    trail = _home_trail(self, name)
+    if not trail.status.is_logging:
+        delivery.logging_started(trail)
+    trail.start_logging()
 
 
 def _stop_logging(self: CloudTrailBackend, name: str) -> None:
-    """StopLogging only in the home region."""
-    _home_trail(self, name).stop_logging()
+    """StopLogging only in the home region; nothing called from now on is delivered."""
+    trail = _home_trail(self, name)
+    if trail.status.is_logging:
+        delivery.logging_stopped(trail)
+    trail.stop_logging()
 
 
 def _delete_trail(self: CloudTrailBackend, name: str) -> None:
