@@ -27,6 +27,7 @@ import urllib.parse
 from importlib import metadata
 from typing import Any, Callable
 
+from bench import validate_logs as validate_logs_part
 from tests.local_aws import LocalAWS
 from tests.local_aws.fidelity.lookup_events import _s3_call, seed_events, set_throttle
 from tests.local_aws.server import ACCOUNT_ID, REGION, REPO_ROOT, parse_recording
@@ -569,6 +570,29 @@ def write_doc(text: str) -> None:
         handle.write(kept_before + text + ("\n" + kept_after if kept_after else ""))
 
 
+def validate_logs_against_cli(aws: LocalAWS, args: argparse.Namespace, arguments: str) -> dict[str, Any]:
+    """The validate_logs part: tests/tools/bench_validate_logs.py's rows, with the machine they ran on."""
+    from tests.tools import bench_validate_logs
+
+    load_at_start = " ".join(f"{value:.1f}" for value in os.getloadavg())
+    rows = bench_validate_logs.measure(
+        args.aws_cli,
+        [int(n) for n in args.validate_logs_sizes.split(",")],
+        [int(n) for n in args.validate_logs_latency_ms.split(",")],
+        [int(n) for n in args.validate_logs_runs.split(",")],
+        aws=aws,
+        progress=lambda row: print(f"validate_logs: {row['log_files']} files, {row['latency_ms']} ms: ratio {row['ratio']:.2f}", flush=True),
+    )
+    return {
+        "rows": rows,
+        "date": datetime.date.today().isoformat(),
+        "command": f"make bench BENCH_ARGS='{arguments}'" if arguments else "make bench",
+        "machine": machine(),
+        "load_at_start": load_at_start,
+        "load_at_end": " ".join(f"{value:.1f}" for value in os.getloadavg()),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
     parser.add_argument("--runs-small", type=int, default=5, help="runs of each kind for N < 50")
@@ -576,17 +600,26 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,10,50", help="N for the side-by-side table")
     parser.add_argument("--curve", default="1,5,10,25,50", help="N for the cost-per-account curve (one run each beyond --sizes)")
     parser.add_argument("--aws-cli", default=shutil.which("aws") or "aws")
-    parser.add_argument("--skip", default="", help="comma-separated parts to skip: calls, fleet, history")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: calls, fleet, history, validate_logs")
+    parser.add_argument("--only", default="", help="comma-separated parts to run, the others skipped (e.g. validate_logs)")
+    parser.add_argument("--validate-logs-sizes", default="1000,10000", help="log files for the validate_logs part")
+    parser.add_argument("--validate-logs-latency-ms", default="0,30", help="added latency per S3 call for the validate_logs part")
+    parser.add_argument("--validate-logs-runs", default="3,1", help="runs of each side per size for the validate_logs part")
     parser.add_argument("--render-only", action="store_true", help="rewrite docs/performance.md from build/bench/results.json")
     args = parser.parse_args()
     results = os.path.join(OUT_DIR, "results.json")
     if args.render_only:
         with open(results, encoding="utf-8") as handle:
             report = json.load(handle)
-        report["verdict"] = verdict(report)
-        write_doc(render(report))
+        if report.get("validate_logs"):
+            validate_logs_part.write_section(DOC, validate_logs_part.render(report["validate_logs"]))
+        if all(report.get(part) for part in ("calls", "history", "fleet")):
+            report["verdict"] = verdict(report)
+            write_doc(render(report))
         return
     skip = set(filter(None, args.skip.split(",")))
+    if args.only:
+        skip |= {"calls", "history", "fleet", "validate_logs"} - set(args.only.split(","))
     started = time.monotonic()
     os.makedirs(OUT_DIR, exist_ok=True)
     args.aws_cli = os.path.abspath(args.aws_cli) if os.sep in args.aws_cli else args.aws_cli
@@ -594,7 +627,7 @@ def main() -> None:
     # With parts skipped, the skipped parts' figures come from the last run.
     if skip and os.path.exists(results):
         with open(results, encoding="utf-8") as handle:
-            report = {key: value for key, value in json.load(handle).items() if key in ("calls", "history", "fleet", "arguments")}
+            report = {key: value for key, value in json.load(handle).items() if key in ("calls", "history", "fleet", "arguments", "validate_logs")}
     arguments = " ".join(a for a in sys.argv[1:] if not a.startswith("--aws-cli") and a != args.aws_cli)
     report.setdefault("arguments", {})
     if isinstance(report["arguments"], str):
@@ -621,6 +654,7 @@ def main() -> None:
                 "calls": lambda: report.__setitem__("calls", call_counts(aws, ansible)),
                 "history": lambda: report.__setitem__("history", history(aws)),
                 "fleet": lambda: fleet(aws, ansible, sizes, args.runs_small, args.runs_large, curve, report["fleet"], save),
+                "validate_logs": lambda: report.__setitem__("validate_logs", validate_logs_against_cli(aws, args, arguments)),
             }
             for name, part in parts.items():
                 if name in skip:
@@ -637,6 +671,9 @@ def main() -> None:
         finally:
             shutil.rmtree(ansible.tmp, ignore_errors=True)
     save()
+    if "validate_logs" not in skip and report.get("validate_logs"):
+        validate_logs_part.write_section(DOC, validate_logs_part.render(report["validate_logs"]))
+        print("\n".join(validate_logs_part.verdict(report["validate_logs"]["rows"])))
     missing = [part for part in ("calls", "history", "fleet") if not report.get(part)]
     if missing:
         print(f"no figures for {', '.join(missing)}: docs/performance.md left as it is; figures in build/bench/results.json")
