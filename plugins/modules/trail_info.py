@@ -171,6 +171,17 @@ trails:
       returned: always
       type: str
       sample: AccessDenied
+    latest_notification_error:
+      description: The error of the last failed SNS notification (GetTrailStatus C(LatestNotificationError)), or V(null).
+      returned: always
+      type: str
+      sample: AuthorizationError
+    latest_cloudwatch_logs_delivery_error:
+      description:
+        - The error of the last failed delivery to CloudWatch Logs (GetTrailStatus C(LatestCloudWatchLogsDeliveryError)), or V(null).
+      returned: always
+      type: str
+      sample: "AccessDeniedException: the role is not allowed to perform logs:PutLogEvents"
     start_logging_time:
       description: When the trail last started logging, UTC, ISO 8601; V(null) if never.
       returned: always

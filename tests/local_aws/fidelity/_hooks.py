@@ -1,7 +1,7 @@
-"""The two places in moto's server that several fidelity modules hook into:
+"""The places in moto's server that several fidelity modules hook into:
 moto's reset (``POST /moto-api/reset``), after which each module forgets its own
 state, and moto's control API, where each module adds its ``/moto-api/trailops/...``
-paths."""
+paths, and each log file that delivery writes (``on_log_file``)."""
 
 from __future__ import annotations
 
@@ -32,3 +32,18 @@ def control_path(path: str, view: Callable[..., Any]) -> None:
     from moto.moto_api._internal import urls as moto_api_urls
 
     moto_api_urls.url_paths["{0}" + path] = view
+
+
+_LOG_FILE_CALLBACKS: list[Callable[..., None]] = []
+
+
+def on_log_file(callback: Callable[..., None]) -> None:
+    """Call ``callback(trail, account_id, region, key, events)`` after each log
+    file delivery writes (what CloudTrail does next: SNS, CloudWatch Logs)."""
+    if callback not in _LOG_FILE_CALLBACKS:
+        _LOG_FILE_CALLBACKS.append(callback)
+
+
+def log_file_delivered(trail: Any, account_id: str, region: str, key: str, events: list[Any]) -> None:
+    for callback in _LOG_FILE_CALLBACKS:
+        callback(trail, account_id, region, key, events)
