@@ -10,13 +10,22 @@ Ownership is by ``Sid``: the module owns exactly the statements whose Sid is
 one of ``owned_sids(sid_suffix)`` and never touches any other statement. The
 pure functions here go current policy -> desired statements -> merged policy
 -> plan; the S3 wrappers below them make one call each.
+
+S3 has no conditional PutBucketPolicy, so a shared bucket's policy is a
+read-modify-write race between every writer. ``ensure_bucket_policy`` narrows
+it as far as S3 allows: every write (and every retry of one) is merged from a
+fresh read, and every write is followed by a read that must show our
+statements and every other statement the write was merged from.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
+import time
 from typing import Any
+from typing import Callable
 from typing import Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
@@ -25,8 +34,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.s3 import AnsibleS3Erro
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import S3ErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import validate_bucket_name
 
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import TRANSIENT_ERROR_CODES
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import trail_arn
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import trail_name_error
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_reference_error
 
 SERVICE_PRINCIPAL = "cloudtrail.amazonaws.com"
 # The user guide's (and the CloudTrail console's) Sids end in this date; using
@@ -41,10 +51,21 @@ MAX_S3_KEY_PREFIX = 200
 MAX_POLICY_BYTES = 20 * 1024
 MAX_SID_SUFFIX = 64
 
+# A write is merged, sent and verified at most this many times before the
+# module gives up and names what is missing.
+MAX_WRITE_ATTEMPTS = 10
+# How long a write is left to settle before it is read back. Another writer
+# that read the policy before our write lands its (stale) write within one
+# round trip of its read; reading back after that shows its overwrite, so the
+# loss is repaired instead of reported as success.
+SETTLE_SECONDS = 0.5
+# Full-jitter backoff between attempts (seconds): up to 0.5, 1, 2, ... 10.
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 10.0
+
 _SID_SUFFIX = re.compile(r"^[A-Za-z0-9]*$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
-_TRAIL_ARN = re.compile(r"^arn:(aws[a-z-]*):cloudtrail:([a-z0-9-]+):(\d{12}):trail/(.+)$")
 
 
 class AnsibleBucketPolicyError(AnsibleS3Error):
@@ -69,6 +90,56 @@ def owned_sids(sid_suffix: str = DEFAULT_SID_SUFFIX) -> dict[str, str]:
     }
 
 
+SID_ROLES = {
+    "AWSCloudTrailAclCheck": "acl_check",
+    "AWSCloudTrailWrite": "write",
+    "AWSCloudTrailDenyInsecureTransport": "deny_insecure_transport",
+}
+
+
+def _lower_list(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return sorted(str(v).lower() for v in values)
+
+
+def _is_cloudtrail_principal(statement: dict[str, Any]) -> bool:
+    principal = statement.get("Principal")
+    return isinstance(principal, dict) and set(principal) == {"Service"} and _lower_list(principal["Service"]) == [SERVICE_PRINCIPAL]
+
+
+def is_cloudtrail_grant(role: str, statement: Any) -> bool:
+    """Whether ``statement`` is what our Sid of ``role`` stands for: the user
+    guide's ACL check or write for CloudTrail's service principal, or the
+    TLS-only deny. Resources and conditions may differ (they are ours to set);
+    the effect, principal and action may not."""
+    if not isinstance(statement, dict):
+        return False
+    if role == "deny_insecure_transport":
+        condition = statement.get("Condition") or {}
+        secure = (condition.get("Bool") or {}).get("aws:SecureTransport") if isinstance(condition, dict) else None
+        return statement.get("Effect") == "Deny" and str(secure).lower() == "false"
+    action = {"acl_check": "s3:getbucketacl", "write": "s3:putobject"}[role]
+    return statement.get("Effect") == "Allow" and _is_cloudtrail_principal(statement) and _lower_list(statement.get("Action")) == [action]
+
+
+def sid_misuse_error(policy: Optional[dict[str, Any]], owned: set[str]) -> Optional[str]:
+    """Why the policy cannot be merged because a statement carries one of our
+    Sids without being CloudTrail's grant (an AWS Config grant or someone's
+    Deny under our name), or ``None``. Such a statement is never rewritten."""
+    for statement in statements_of(policy):
+        sid = _sid(statement)
+        if sid not in owned:
+            continue
+        role = next((role for prefix, role in sorted(SID_ROLES.items(), key=lambda item: -len(item[0])) if sid.startswith(prefix)), None)
+        if role is not None and not is_cloudtrail_grant(role, statement):
+            return (
+                f"sid_suffix: the bucket policy has a statement with the Sid {sid!r} that is not CloudTrail's grant "
+                f"({json.dumps(statement, sort_keys=True)}); it was left untouched and nothing was written. "
+                "Rename that statement's Sid, or choose another sid_suffix"
+            )
+    return None
+
+
 # ---------------------------------------------------------------- validation
 def validate_params(params: dict[str, Any]) -> Optional[str]:
     """The first problem with the module's parameters, naming the parameter
@@ -88,15 +159,11 @@ def validate_params(params: dict[str, Any]) -> Optional[str]:
     if not trails:
         return "trails: at least one trail (name or ARN) is required when state is present"
     for trail in trails:
-        if trail.startswith("arn:"):
-            match = _TRAIL_ARN.match(trail)
-            if not match:
-                return f"trails: {trail!r} is not a trail ARN (arn:<partition>:cloudtrail:<region>:<account id>:trail/<name>)"
-            error = trail_name_error(match.group(4))
-        else:
-            error = trail_name_error(trail)
+        # A trail of another account is no error here: a shared log bucket
+        # lets the trails of many accounts deliver to it.
+        error = trail_reference_error(trail, "trails")
         if error:
-            return f"trails: {trail!r} is not a valid trail name: it {error}"
+            return error
 
     account_id = params.get("account_id")
     if account_id is not None and not _ACCOUNT_ID.match(account_id):
@@ -282,11 +349,17 @@ def merge_policy(
     return policy
 
 
-def policy_size_error(policy: Optional[dict[str, Any]]) -> Optional[str]:
-    """Why S3 would refuse ``policy`` for its size, or ``None``."""
-    if policy is None:
+def serialize_policy(policy: dict[str, Any]) -> str:
+    """The exact text PutBucketPolicy sends; the size check measures this same
+    string, so what is checked is what is sent."""
+    return json.dumps(policy, separators=(",", ":"))
+
+
+def policy_size_error(body: Optional[str]) -> Optional[str]:
+    """Why S3 would refuse the policy text ``body`` for its size, or ``None``."""
+    if body is None:
         return None
-    size = len(json.dumps(policy, separators=(",", ":")).encode("utf-8"))
+    size = len(body.encode("utf-8"))
     if size > MAX_POLICY_BYTES:
         return f"bucket: the merged bucket policy would be {size} bytes, over S3's limit of {MAX_POLICY_BYTES}; nothing was written"
     return None
@@ -301,6 +374,29 @@ def plan(current: Optional[dict[str, Any]], after: Optional[dict[str, Any]]) -> 
     if current is None or compare_policies(current, after):
         return "put"
     return None
+
+
+def _same_statement(left: Any, right: Any) -> bool:
+    return not compare_policies({"Statement": [left]}, {"Statement": [right]})
+
+
+def foreign_statements(policy: Optional[dict[str, Any]], owned: set[str]) -> list[Any]:
+    return [statement for statement in statements_of(policy) if _sid(statement) not in owned]
+
+
+def missing_statements(policy: Optional[dict[str, Any]], expected: list[Any]) -> list[Any]:
+    """The statements of ``expected`` that ``policy`` does not hold
+    (compared semantically, as S3 may reformat what it stores)."""
+    present = statements_of(policy)
+    return [statement for statement in expected if not any(_same_statement(statement, other) for other in present)]
+
+
+def describe_statements(statements: list[Any]) -> str:
+    return ", ".join(_sid(statement) or json.dumps(statement, sort_keys=True) for statement in statements)
+
+
+def backoff_delay(attempt: int) -> float:
+    return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
 
 
 # ---------------------------------------------------------------- S3 calls
@@ -323,14 +419,27 @@ def get_bucket_policy(client, bucket: str) -> Optional[str]:
         raise BucketNotFoundError(message=f"bucket: no S3 bucket named {bucket!r} exists", exception=e) from e
 
 
+# The writes are not retried by the client (no aws_retry, and the client is
+# built without botocore's own retries): a retry must re-read and re-merge,
+# never re-send a policy merged from a read that another writer has outdated.
 @BucketPolicyErrorHandler.common_error_handler("put bucket policy")
-def put_bucket_policy(client, bucket: str, policy: dict[str, Any]) -> None:
-    client.put_bucket_policy(aws_retry=True, Bucket=bucket, Policy=json.dumps(policy))
+def put_bucket_policy(client, bucket: str, body: str) -> bool:
+    """Send ``body`` as it is. False when S3 answered with a transient error
+    (nothing was written; the caller re-reads before trying again)."""
+    try:
+        client.put_bucket_policy(Bucket=bucket, Policy=body)
+    except is_boto3_error_code(TRANSIENT_ERROR_CODES):
+        return False
+    return True
 
 
 @BucketPolicyErrorHandler.common_error_handler("delete bucket policy")
-def delete_bucket_policy(client, bucket: str) -> None:
-    client.delete_bucket_policy(aws_retry=True, Bucket=bucket)
+def delete_bucket_policy(client, bucket: str) -> bool:
+    try:
+        client.delete_bucket_policy(Bucket=bucket)
+    except is_boto3_error_code(TRANSIENT_ERROR_CODES):
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- ensure
@@ -340,20 +449,57 @@ def ensure_bucket_policy(
     desired: list[dict[str, Any]],
     owned: set[str],
     check_mode: bool,
+    pause: Callable[[float], None] = time.sleep,
 ) -> tuple[bool, Optional[dict[str, Any]], Optional[dict[str, Any]]]:
     """Merge ``desired`` into the bucket's policy, replacing only ``owned``
-    Sids. Returns ``(changed, before, after)``; in check mode ``after`` is
-    the prediction and nothing is written. Exactly one read call."""
-    before = parse_policy(get_bucket_policy(client, bucket))
-    after = merge_policy(before, desired, owned)
-    action = plan(before, after)
-    if action == "put" and policy_size_error(after):
-        raise InvalidBucketPolicyError(message=policy_size_error(after))
-    if action and not check_mode:
-        if action == "put":
-            put_bucket_policy(client, bucket, after)
+    Sids. Returns ``(changed, before, after)``; ``after`` is the policy as
+    read back after the last write (the prediction in check mode, where
+    nothing is written). A run that changes nothing makes one read call.
+
+    Every attempt reads, merges and (if needed) writes; the next attempt's
+    read is the previous write's read-back. The run ends when a read shows
+    our statements and every foreign statement our last write was merged
+    from; a write lost to another writer is merged and written again, up to
+    ``MAX_WRITE_ATTEMPTS`` times, then the run fails naming what is missing.
+    """
+    changed = False
+    before: Optional[dict[str, Any]] = None
+    kept: list[Any] = []
+    problem = "S3 kept answering with a transient error"
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        current = parse_policy(get_bucket_policy(client, bucket))
+        if attempt == 0:
+            before = current
+        misuse = sid_misuse_error(current, owned)
+        if misuse:
+            raise InvalidBucketPolicyError(message=misuse)
+        after = merge_policy(current, desired, owned)
+        action = plan(current, after)
+        # Another writer must not have lost a statement our last write was
+        # merged from. We never re-add one (its owner may have removed it on
+        # purpose since): we wait for it, then fail naming it.
+        lost = missing_statements(current, kept)
+        if action is None and not lost:
+            return changed, before, current
+        if action is None:
+            problem = f"it lacks {describe_statements(lost)}, which our write kept and another writer removed"
         else:
-            delete_bucket_policy(client, bucket)
-    if action is None:
-        after = before
-    return action is not None, before, after
+            if changed:
+                ours = describe_statements(missing_statements(current, desired)) or "removed ones are back"
+                problem = f"another writer replaced it without our statements ({ours})"
+            body = serialize_policy(after) if after is not None else None
+            size_error = policy_size_error(body)
+            if size_error:
+                raise InvalidBucketPolicyError(message=size_error)
+            if check_mode:
+                return True, before, after
+            written = put_bucket_policy(client, bucket, body) if body is not None else delete_bucket_policy(client, bucket)
+            if written:
+                changed = True
+                kept = foreign_statements(current, owned)
+                pause(SETTLE_SECONDS)
+                continue
+        pause(backoff_delay(attempt))
+    raise InvalidBucketPolicyError(
+        message=f"bucket: the policy of {bucket} was not settled after {MAX_WRITE_ATTEMPTS} attempts: {problem}; nothing more was written"
+    )

@@ -21,6 +21,14 @@ description:
   - With the default O(sid_suffix) these are the Sids of the user guide and of the CloudTrail console, so a bucket set up by hand
     from the guide is adopted (its two CloudTrail statements are replaced by this module's) rather than given a second, overlapping grant.
   - Policies are compared semantically, so statement order, list order and formatting never cause a write.
+  - Safe on a bucket that other writers change at the same time. Every write, and every retry of one (after throttling), is merged
+    from a policy read just before it, never re-sent as it was. After a write the policy is read back (after a short settling pause);
+    it must hold this module's statements and every other statement the write was merged from. A write lost to another writer is
+    merged and written again, up to 10 times; a statement of another writer that went missing is never re-added, and the module
+    fails naming it. RV(policy) is the policy as read back.
+  - A statement that carries one of the module's Sids but is not CloudTrail's grant (other principal, action or effect) makes the
+    module fail naming the Sid, with nothing written; it is never rewritten.
+  - The 20 KB size limit is checked on the exact text that is sent, before any write.
   - A run that changes nothing makes one S3 call (GetBucketPolicy), plus one STS GetCallerIdentity when a trail is given by name
     and O(account_id) is not set.
   - A bucket whose current policy is not valid JSON is never overwritten; the module fails instead.
@@ -138,7 +146,7 @@ EXAMPLES = r"""
 RETURN = r"""
 policy:
   description:
-    - The bucket policy after the run (the predicted one in check mode); an empty dict when the bucket has no policy.
+    - The bucket policy as read back after the run (the predicted one in check mode); an empty dict when the bucket has no policy.
   returned: always
   type: dict
   sample:
@@ -232,7 +240,9 @@ def main():
     owned = set(owned_sids(params["sid_suffix"]).values())
     try:
         desired = build_desired(module, params)
-        client = module.client("s3", retry_decorator=transient_retry())
+        # botocore's own retries would re-send a PutBucketPolicy merged from a
+        # stale read; ensure_bucket_policy retries writes itself, re-reading first.
+        client = module.client("s3", retry_decorator=transient_retry(), config={"retries": {"total_max_attempts": 1}})
         changed, before, after = ensure_bucket_policy(client, params["bucket"], desired, owned, module.check_mode)
     except (BucketNotFoundError, InvalidBucketPolicyError) as e:
         module.fail_json(msg=e.message)

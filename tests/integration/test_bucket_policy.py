@@ -348,3 +348,50 @@ def test_create_trail_with_prefix_and_tls_only(aws, bucket, run_module):
     run_module("bucket_policy", {"bucket": BUCKET, "state": "absent"})
     assert read_policy(aws) == {"Version": "2012-10-17", "Statement": [FOREIGN]}
     assert create_trail_error(cloudtrail, "third", S3KeyPrefix="logs") == "InsufficientS3BucketPolicyException"
+
+
+# ---------------------------------------------------------------- issue 13
+def test_a_write_is_read_back_and_the_result_is_what_was_read(aws, bucket, run_module):
+    put_policy(aws, {"Version": "2012-10-17", "Statement": [FOREIGN]})
+    aws.start_recording()
+    result = run_module("bucket_policy", params())
+    calls = aws.stop_recording()
+    assert result["changed"] is True, result
+    # Read, write, read back.
+    assert [(c.service, c.method) for c in calls] == [("s3", "GET"), ("s3", "PUT"), ("s3", "GET")]
+    assert result["policy"] == read_policy(aws)
+    assert by_sid(result["policy"])["AllowConfigDelivery"] == FOREIGN
+
+
+@pytest.mark.parametrize(
+    "misused",
+    [
+        # AWS Config's grant and a third party's Deny, under our Sids.
+        dict(FOREIGN, Sid=WRITE),
+        {"Sid": ACL_CHECK, "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": f"arn:aws:s3:::{BUCKET}"},
+    ],
+    ids=["config-grant", "deny"],
+)
+def test_our_sid_on_someone_elses_statement_fails_and_is_untouched(aws, bucket, run_module, misused):
+    policy = {"Version": "2012-10-17", "Statement": [misused]}
+    put_policy(aws, policy)
+    aws.start_recording()
+    result = run_module("bucket_policy", params())
+    calls = aws.stop_recording()
+    assert result["failed"] is True, result
+    assert result["msg"].startswith("sid_suffix:") and repr(misused["Sid"]) in result["msg"]
+    assert writes(calls) == []
+    assert read_policy(aws) == policy
+
+
+def test_size_check_measures_the_bytes_sent(aws, bucket, run_module):
+    # Foreign statements such that the merged policy fits in 20 KB as compact
+    # JSON but not as json.dumps writes it by default: what is sent must fit.
+    statements = [dict(FOREIGN, Sid=f"Foreign{i}", Resource=f"arn:aws:s3:::{BUCKET}/{'k' * 100}/{i}/*") for i in range(53)]
+    put_policy(aws, {"Version": "2012-10-17", "Statement": statements})
+    result = run_module("bucket_policy", params())
+    assert result["changed"] is True, result
+    sent = aws.client("s3").get_bucket_policy(Bucket=BUCKET)["Policy"]
+    merged = json.loads(sent)
+    assert len(merged["Statement"]) == 55
+    assert len(sent.encode()) <= 20480 < len(json.dumps(merged).encode()), len(sent.encode())

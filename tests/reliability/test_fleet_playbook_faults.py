@@ -27,13 +27,15 @@ def _fleet(aws, tmp_path, name: str) -> tuple[list[str], str]:
 
 
 def _states(aws, members: list[str]) -> list[str]:
-    """Each account's state with its own id (and the bucket name's suffix made
-    from it) taken out, so two organizations compare."""
+    """Each account's state with its own id (and the suffixes made from it: the
+    bucket name's, and the per-trail Sid suffix of the bucket policy's
+    statements) taken out, so two organizations compare."""
     states = []
     for account in members:
         state = read_state(aws, lambda service, account=account: account_client(aws, account, service))
         text = json.dumps(state, sort_keys=True, default=str).replace(account, "<account>")
-        states.append(re.sub(r"(aws-cloudtrail-logs-<account>-)[0-9a-f]{8}", r"\1<suffix>", text))
+        text = re.sub(r"(aws-cloudtrail-logs-<account>-)[0-9a-f]{8}", r"\1<suffix>", text)
+        states.append(re.sub(r"(\"Sid\": \"AWSCloudTrail[A-Za-z]+?[a-z0-9]*?)[0-9a-f]{8}\"", r"\1<suffix>\"", text))
     return states
 
 

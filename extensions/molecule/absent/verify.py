@@ -12,6 +12,9 @@ LOG_FILE = f"AWSLogs/{account()}/CloudTrail/us-east-1/2026/11/23/log.json.gz"
 
 if sys.argv[1:] == ["prepare"]:
     client("s3").create_bucket(Bucket=BUCKET)
+    # The tag the log_bucket role writes on a bucket it creates: without it the
+    # role would refuse to take the bucket over (issue 13).
+    client("s3").put_bucket_tagging(Bucket=BUCKET, Tagging={"TagSet": [{"Key": "trailops.cloudtrail:created-by", "Value": "log_bucket"}]})
     client("s3").put_object(Bucket=BUCKET, Key=LOG_FILE, Body=b'{"Records": []}')
     sys.exit(0)
 

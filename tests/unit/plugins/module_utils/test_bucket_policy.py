@@ -262,7 +262,179 @@ def test_owned_statements_picks_ours_only():
     ],
 )
 def test_policy_size_error(policy, too_big):
-    error = bp.policy_size_error(policy)
+    error = bp.policy_size_error(None if policy is None else bp.serialize_policy(policy))
     assert (error is not None) is too_big
     if too_big:
         assert error.startswith("bucket: ")
+
+
+def test_size_is_measured_on_the_bytes_sent():
+    # json.dumps's default separators add a space after every ':' and ',':
+    # a policy just under the limit as sent is over it as json.dumps writes it.
+    statements = [dict(FOREIGN, Sid=f"S{i}") for i in range(70)]
+    compact = bp.serialize_policy({"Statement": statements})
+    pad = dict(FOREIGN, Sid="Pad", Resource="arn:aws:s3:::b/" + "p" * (bp.MAX_POLICY_BYTES - len(compact) - 300))
+    policy = {"Statement": statements + [pad]}
+    body = bp.serialize_policy(policy)
+    assert json.loads(body) == policy
+    assert len(body.encode()) <= bp.MAX_POLICY_BYTES < len(json.dumps(policy).encode())
+    assert bp.policy_size_error(body) is None
+    assert "20480" in bp.policy_size_error(bp.serialize_policy({"Statement": statements + [pad, pad]}))
+
+
+@pytest.mark.parametrize(
+    "statement, misused",
+    [
+        (ACL, False),
+        (WRITE, False),
+        # The console's second write for organization trails: still CloudTrail's grant.
+        (dict(WRITE, Resource=["arn:aws:s3:::b/AWSLogs/o-abcdefghij/*"]), False),
+        (dict(WRITE, Action=["s3:PutObject"], Principal={"Service": ["cloudtrail.amazonaws.com"]}), False),
+        # AWS Config's grant under our Sid.
+        (dict(FOREIGN, Sid=WRITE["Sid"]), True),
+        # Someone's Deny under our Sid.
+        (dict(NO_SID, Sid=ACL["Sid"]), True),
+        (dict(WRITE, Action=["s3:PutObject", "s3:DeleteObject"]), True),
+        (dict(ACL, Principal={"AWS": "*"}), True),
+        (
+            {
+                "Sid": "AWSCloudTrailDenyInsecureTransport20150319",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": "arn:aws:s3:::b",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            False,
+        ),
+        ({"Sid": "AWSCloudTrailDenyInsecureTransport20150319", "Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}, True),
+    ],
+)
+def test_sid_misuse_error_names_the_sid(statement, misused):
+    error = bp.sid_misuse_error({"Statement": [FOREIGN, statement]}, OWNED)
+    assert (error is not None) is misused
+    if misused:
+        assert repr(statement["Sid"]) in error and error.startswith("sid_suffix: ")
+
+
+def test_missing_statements_compare_semantically():
+    reordered = dict(WRITE, Condition={"StringEquals": dict(reversed(list(WRITE["Condition"]["StringEquals"].items())))})
+    assert bp.missing_statements({"Statement": [reordered, FOREIGN]}, [WRITE, FOREIGN]) == []
+    assert bp.missing_statements({"Statement": [WRITE]}, [WRITE, FOREIGN]) == [FOREIGN]
+    assert bp.missing_statements(None, [FOREIGN]) == [FOREIGN]
+
+
+# ---------------------------------------------------------------- the write loop
+class SlowDown(Exception):
+    pass
+
+
+class FakeS3:
+    """A bucket policy store whose writes can be throttled, and whose other
+    writers act at chosen moments (``on_put``: before the Nth PUT lands)."""
+
+    def __init__(self, policy=None, throttle=(), on_put=None, after_put=None):
+        from botocore.exceptions import ClientError
+
+        self._error = lambda code: ClientError({"Error": {"Code": code, "Message": code}}, "PutBucketPolicy")
+        self.text = None if policy is None else json.dumps(policy)
+        self.throttle = set(throttle)
+        self.on_put = on_put or {}
+        self.after_put = after_put or {}
+        self.puts = []
+        self.gets = 0
+
+    def get_bucket_policy(self, Bucket, aws_retry=False):
+        self.gets += 1
+        if self.text is None:
+            raise self._error("NoSuchBucketPolicy")
+        return {"Policy": self.text}
+
+    def put_bucket_policy(self, Bucket, Policy):
+        number = len(self.puts) + 1
+        self.puts.append(Policy)
+        if number in self.on_put:
+            self.text = json.dumps(self.on_put[number](self.policy))
+        if number in self.throttle:
+            raise self._error("SlowDown")
+        self.text = Policy
+        if number in self.after_put:
+            self.text = json.dumps(self.after_put[number](self.policy))
+
+    def delete_bucket_policy(self, Bucket):
+        self.text = None
+
+    @property
+    def policy(self):
+        return None if self.text is None else json.loads(self.text)
+
+
+def _ensure(fake, desired=DESIRED, check_mode=False):
+    return bp.ensure_bucket_policy(fake, "b", desired, OWNED, check_mode, pause=lambda seconds: None)
+
+
+def _with(policy, statement):
+    return dict(policy or {"Version": "2012-10-17"}, Statement=bp.statements_of(policy) + [statement])
+
+
+def test_no_change_is_one_read_and_no_write():
+    fake = FakeS3({"Version": "2012-10-17", "Statement": [FOREIGN, ACL, WRITE]})
+    changed, before, after = _ensure(fake)
+    assert (changed, fake.gets, fake.puts) == (False, 1, [])
+    assert before == after == fake.policy
+
+
+def test_a_throttled_write_is_merged_again_from_a_fresh_read():
+    # While our first PUT is throttled, another writer adds a Deny: the retry
+    # must carry it, not re-send the policy merged before it existed.
+    third = dict(NO_SID, Sid="ThirdPartyDeny")
+    fake = FakeS3({"Version": "2012-10-17", "Statement": [FOREIGN]}, throttle={1}, on_put={1: lambda p: _with(p, third)})
+    changed, before, after = _ensure(fake)
+    assert changed is True
+    assert len(fake.puts) == 2
+    assert third in json.loads(fake.puts[1])["Statement"]
+    assert bp.missing_statements(fake.policy, [FOREIGN, third, ACL, WRITE]) == []
+    assert after == fake.policy
+
+
+def test_a_write_lost_to_another_writer_is_written_again_and_the_result_is_read_back():
+    # Right after our PUT a stale writer puts back the old policy plus its own statement.
+    theirs = dict(FOREIGN, Sid="OtherTeam")
+    fake = FakeS3({"Version": "2012-10-17", "Statement": [FOREIGN]}, after_put={1: lambda p: {"Version": "2012-10-17", "Statement": [FOREIGN, theirs]}})
+    changed, _, after = _ensure(fake)
+    assert changed is True and len(fake.puts) == 2
+    assert after == fake.policy
+    assert bp.missing_statements(after, [FOREIGN, theirs, ACL, WRITE]) == []
+
+
+def test_a_foreign_statement_removed_by_someone_else_is_named_not_re_added():
+    fake = FakeS3({"Version": "2012-10-17", "Statement": [FOREIGN]}, after_put={1: lambda p: _with(None, ACL) | {"Statement": [ACL, WRITE]}})
+    with pytest.raises(bp.InvalidBucketPolicyError) as raised:
+        _ensure(fake)
+    assert "Foreign" in raised.value.message
+    assert len(fake.puts) == 1
+    assert FOREIGN not in fake.policy["Statement"]
+
+
+def test_misused_sid_fails_before_any_write():
+    fake = FakeS3({"Version": "2012-10-17", "Statement": [dict(FOREIGN, Sid=ACL["Sid"])]})
+    with pytest.raises(bp.InvalidBucketPolicyError) as raised:
+        _ensure(fake)
+    assert ACL["Sid"] in raised.value.message
+    assert fake.puts == []
+
+
+def test_always_throttled_gives_up_bounded_and_says_why():
+    fake = FakeS3(None, throttle=set(range(1, 100)))
+    with pytest.raises(bp.InvalidBucketPolicyError) as raised:
+        _ensure(fake)
+    assert len(fake.puts) == bp.MAX_WRITE_ATTEMPTS
+    assert "transient" in raised.value.message
+    assert fake.policy is None
+
+
+def test_check_mode_predicts_without_writing():
+    fake = FakeS3({"Version": "2012-10-17", "Statement": [FOREIGN]})
+    changed, before, after = _ensure(fake, check_mode=True)
+    assert (changed, fake.puts) == (True, [])
+    assert after["Statement"] == [FOREIGN, ACL, WRITE]
