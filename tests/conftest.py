@@ -8,7 +8,8 @@ import os
 import sys
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COLLECTIONS = os.path.join(REPO_ROOT, "build", "collections")
+# tests/tools/matrix.sh points this at another ansible-core's collections tree.
+COLLECTIONS = os.environ.get("TRAILOPS_TEST_COLLECTIONS") or os.path.join(REPO_ROOT, "build", "collections")
 
 if not os.path.isdir(os.path.join(COLLECTIONS, "ansible_collections", "trailops", "cloudtrail")):
     raise RuntimeError("build/collections is missing: run the tests through `make test` (or `make setup` once)")

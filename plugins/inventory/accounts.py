@@ -98,6 +98,7 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/trailops-accounts
 cache_timeout: 3600
 
+---
 # prod.accounts.yml: the accounts under one OU and its children, tagged env=prod, with a custom role
 plugin: trailops.cloudtrail.accounts
 organizational_units: [ou-ab12-cdef3456]
@@ -108,6 +109,7 @@ keyed_groups:
   - key: aws_account_tags.team | default('none')
     prefix: team
 
+---
 # static.accounts.yml: no AWS Organizations
 plugin: trailops.cloudtrail.accounts
 accounts:
