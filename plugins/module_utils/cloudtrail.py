@@ -13,6 +13,7 @@ calls the client inline, so these are written here.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 from typing import Any
@@ -30,7 +31,15 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 # ListTags accepts at most this many trail ARNs per call.
 LIST_TAGS_BATCH = 20
 
-_TRAIL_NAME = re.compile(r"^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$")
+# Matched whole (fullmatch): with ``$`` a trailing newline, as a YAML block
+# scalar leaves, passed the check and made a CreateTrail that CloudTrail refused.
+_TRAIL_NAME = re.compile(r"[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*")
+# arn:<partition>:cloudtrail:<region>:<account>:trail/<name>, matched whole.
+_TRAIL_ARN = re.compile(
+    r"arn:(?P<partition>aws(?:-[a-z]+)*):cloudtrail:(?P<region>[a-z]{2}(?:-[a-z]+)+-[0-9]+):(?P<account>[0-9]{12}):trail/(?P<name>.*)",
+    re.DOTALL,
+)
+TRAIL_ARN_FORM = "arn:<partition>:cloudtrail:<region>:<account id>:trail/<name>"
 
 
 class AnsibleCloudTrailError(AnsibleAWSError):
@@ -49,7 +58,7 @@ def trail_name_error(name: str) -> Optional[str]:
     """Why ``name`` is not a valid trail name, or ``None``."""
     if not 3 <= len(name) <= 128:
         return "must be 3 to 128 characters long"
-    if not _TRAIL_NAME.match(name):
+    if not _TRAIL_NAME.fullmatch(name):
         return (
             "may contain only ASCII letters, digits, '.', '_' and '-', must start and end"
             " with a letter or digit, and must not have two punctuation characters in a row"
@@ -59,6 +68,70 @@ def trail_name_error(name: str) -> Optional[str]:
     except ValueError:
         return None
     return "must not be an IP address"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrailReference:
+    """A trail as an option names it: by name, or by ARN (then ``partition``,
+    ``region`` and ``account`` are those of the ARN)."""
+
+    name: str
+    arn: Optional[str] = None
+    partition: Optional[str] = None
+    region: Optional[str] = None
+    account: Optional[str] = None
+
+
+class TrailReferenceError(ValueError):
+    """A trail name or ARN that CloudTrail would not accept; the message
+    starts with the option."""
+
+
+def parse_trail_reference(value: str, option: str) -> TrailReference:
+    """``value`` as a trail name or trail ARN, or ``TrailReferenceError``
+    naming ``option``. The one check every module makes, so that they all
+    accept and reject the same names and ARNs."""
+    if value.startswith("arn:"):
+        match = _TRAIL_ARN.fullmatch(value)
+        if not match:
+            raise TrailReferenceError(f"{option}: {value!r} is not a trail ARN ({TRAIL_ARN_FORM})")
+        problem = trail_name_error(match["name"])
+        if problem:
+            raise TrailReferenceError(f"{option}: {value!r} is not a trail ARN: the trail name in it {problem}")
+        return TrailReference(match["name"], value, match["partition"], match["region"], match["account"])
+    problem = trail_name_error(value)
+    if problem:
+        raise TrailReferenceError(f"{option}: {value!r} is not a valid trail name: it {problem}")
+    return TrailReference(value)
+
+
+def trail_reference_error(value: str, option: str) -> Optional[str]:
+    """Why ``value`` is neither a trail name nor a trail ARN, or ``None``."""
+    try:
+        parse_trail_reference(value, option)
+    except TrailReferenceError as e:
+        return str(e)
+    return None
+
+
+def foreign_trail_error(reference: TrailReference, option: str, account: Optional[str], partition: Optional[str]) -> Optional[str]:
+    """Why a trail ARN must not be written through the caller's credentials:
+    it names another account or partition than ``account``/``partition``
+    (the caller's, or the account the task is meant for). CloudTrail itself
+    would create a trail of that name in the caller's account instead."""
+    if reference.arn is None:
+        return None
+    if account and reference.account != account:
+        return (
+            f"{option}: the trail ARN {reference.arn!r} is in account {reference.account}, but this task acts in account {account}:"
+            " nothing was written (check the credentials, or the ARN)"
+        )
+    if partition and reference.partition != partition:
+        return (
+            f"{option}: the trail ARN {reference.arn!r} is in partition {reference.partition}, but this task acts in partition {partition}:"
+            " nothing was written"
+        )
+    return None
 
 
 def home_region_of(trail: dict[str, Any]) -> Optional[str]:
@@ -173,3 +246,30 @@ def with_hidden_access_key(argument_spec: dict[str, Any]) -> dict[str, Any]:
         no_log=True,
     )
     return spec
+
+
+@AWSErrorHandler.common_error_handler("get the caller identity")
+def read_caller(sts_client) -> dict[str, str]:
+    """The account, ARN, user id and partition the credentials act in."""
+    identity = sts_client.get_caller_identity(aws_retry=True)
+    return {
+        "account": identity["Account"],
+        "arn": identity["Arn"],
+        "user_id": identity["UserId"],
+        "partition": identity["Arn"].split(":")[1],
+    }
+
+
+def caller_account_error(account_id: Optional[str], caller_account: str) -> Optional[str]:
+    """Why credentials of ``caller_account`` must not act for a task meant
+    for ``account_id``, or ``None``."""
+    if account_id is None or account_id == "":
+        return None
+    if not re.fullmatch(r"[0-9]{12}", account_id):
+        return f"account_id: an AWS account id is 12 digits (got {account_id!r})"
+    if account_id != caller_account:
+        return (
+            f"account_id: the task is meant for account {account_id}, but its credentials act in account {caller_account}:"
+            " nothing was written (check the credentials the task gets)"
+        )
+    return None

@@ -20,13 +20,15 @@ import json
 from typing import Any
 from typing import Optional
 
-from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.advanced_fields import ADVANCED_FIELD_RULES
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.advanced_fields import allowed_values_text
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.advanced_fields import unknown_values
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import CloudTrailErrorHandler
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import describe_trails
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_event_selectors
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_of
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_name_error
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_reference_error
 
 # CloudTrail quotas (user guide, "Quotas in AWS CloudTrail"; API reference, PutEventSelectors).
 BASIC_SELECTORS_MAX = 5
@@ -40,23 +42,11 @@ READ_WRITE_TYPES = ("All", "ReadOnly", "WriteOnly")
 BASIC_RESOURCE_TYPES = ("AWS::DynamoDB::Table", "AWS::Lambda::Function", "AWS::S3::Object")
 EXCLUDABLE_EVENT_SOURCES = ("kms.amazonaws.com", "rdsdata.amazonaws.com")
 
-# The event record fields a trail's advanced selectors may filter on
-# (API reference, AdvancedEventSelector: management, data and network activity events).
-ADVANCED_FIELDS = (
-    "errorCode",
-    "eventCategory",
-    "eventName",
-    "eventSource",
-    "eventType",
-    "readOnly",
-    "resources.ARN",
-    "resources.type",
-    "sessionCredentialFromConsole",
-    "userIdentity.arn",
-    "vpcEndpointId",
-)
-# Fields CloudTrail accepts only with the Equals operator.
-EQUALS_ONLY_FIELDS = ("eventCategory", "readOnly", "resources.type")
+# The event record fields a trail's advanced selectors may filter on, those
+# CloudTrail accepts only with Equals, and their allowed values: one table
+# (advanced_fields.py, which says which version of the API reference it follows).
+ADVANCED_FIELDS = tuple(sorted(ADVANCED_FIELD_RULES))
+EQUALS_ONLY_FIELDS = tuple(name for name, rule in ADVANCED_FIELD_RULES.items() if rule.equals_only)
 # The event categories a trail's advanced selectors select, and the field each
 # one requires besides eventCategory (API reference, AdvancedEventSelector).
 EVENT_CATEGORY_REQUIRED_FIELDS = {"Management": None, "Data": "resources.type", "NetworkActivity": "eventSource"}
@@ -145,20 +135,7 @@ PRESETS: dict[str, dict[str, list[dict[str, Any]]]] = {
 # -- the trail --------------------------------------------------------------
 def trail_name_problem(trail_name: str) -> Optional[str]:
     """Why ``trail_name`` is neither a valid trail name nor a trail ARN, or ``None``."""
-    if trail_name.startswith("arn:"):
-        details = parse_aws_arn(trail_name)
-        if (
-            not details
-            or details.get("service") != "cloudtrail"
-            or not details.get("region")
-            or not details.get("account_id")
-            or details.get("resource_type") != "trail"
-            or trail_name_error(details.get("resource_id") or "")
-        ):
-            return f"trail_name: {trail_name!r} is not a trail ARN (arn:<partition>:cloudtrail:<region>:<account>:trail/<name>)"
-        return None
-    problem = trail_name_error(trail_name)
-    return f"trail_name: a trail name {problem}, {trail_name!r} is not one" if problem else None
+    return trail_reference_error(trail_name, "trail_name")
 
 
 def trail_home_region(trail_arn: str) -> Optional[str]:
@@ -361,11 +338,8 @@ def advanced_event_selector_problems(advanced_event_selectors: list[dict[str, An
             if field.get("field") != "eventCategory":
                 continue
             for category in field.get("equals") or []:
-                if category not in EVENT_CATEGORY_REQUIRED_FIELDS:
-                    problems.append(
-                        f"{where}.field_selectors: eventCategory of a trail is one of {', '.join(EVENT_CATEGORY_REQUIRED_FIELDS)}, not {category!r}"
-                    )
-                elif EVENT_CATEGORY_REQUIRED_FIELDS[category] and EVENT_CATEGORY_REQUIRED_FIELDS[category] not in fields:
+                # Unknown categories are reported with the other fixed values below.
+                if EVENT_CATEGORY_REQUIRED_FIELDS.get(category) and EVENT_CATEGORY_REQUIRED_FIELDS[category] not in fields:
                     problems.append(
                         f"{where}.field_selectors: CloudTrail requires a field selector on {EVENT_CATEGORY_REQUIRED_FIELDS[category]} "
                         f"in an advanced selector for eventCategory {category}"
@@ -382,6 +356,12 @@ def advanced_event_selector_problems(advanced_event_selectors: list[dict[str, An
                 problems.append(f"{f_where}: give at least one operator ({', '.join(option for option, dummy in OPERATORS)}) with values")
             if name in EQUALS_ONLY_FIELDS and set(used) - {"equals"}:
                 problems.append(f"{f_where}: CloudTrail allows only the equals operator on {name}, not {', '.join(sorted(set(used) - {'equals'}))}")
+            refused = unknown_values(name, field.get("equals") or [])
+            if refused:
+                problems.append(
+                    f"{f_where}.equals: {name} of a trail's advanced selector is {allowed_values_text(name)}, "
+                    f"not {', '.join(repr(value) for value in refused)}"
+                )
             for option in used:
                 for value in field[option]:
                     if not 1 <= len(value) <= OPERATOR_VALUE_MAX:

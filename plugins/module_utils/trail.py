@@ -37,7 +37,10 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail imp
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_client
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_of
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import list_tags
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_name_error
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import TrailReferenceError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import caller_account_error
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import foreign_trail_error
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import parse_trail_reference
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import insights_from_api
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import selection_from_api
 
@@ -88,6 +91,7 @@ TAGS_MAX = 50
 TAG_KEY_MAX = 128
 TAG_VALUE_MAX = 256
 
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _SNS_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _KMS_KEY_ID = re.compile(r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})$")
@@ -172,15 +176,16 @@ def validate_trail_names(names: list[str]) -> None:
 def validate_params(params: dict[str, Any]) -> None:
     """Raise ``TrailParameterError`` for the first parameter that breaks a
     rule CloudTrail would enforce; called before any API call."""
-    name = params["name"]
-    if name.startswith("arn:"):
-        details = parse_aws_arn(name)
-        if not details or details["service"] != "cloudtrail" or details["resource_type"] != "trail":
-            raise TrailParameterError(f"name: '{name}' is not a trail ARN (arn:<partition>:cloudtrail:<region>:<account>:trail/<name>)")
-        name = details["resource_id"]
-    problem = trail_name_error(name)
+    try:
+        reference = parse_trail_reference(params["name"], "name")
+    except TrailReferenceError as e:
+        raise TrailParameterError(str(e)) from None
+    account_id = params.get("account_id")
+    if account_id is not None and not _ACCOUNT_ID.fullmatch(account_id):
+        raise TrailParameterError(f"account_id: an AWS account id is 12 digits (got {account_id!r})")
+    problem = foreign_trail_error(reference, "name", account_id, None)
     if problem:
-        raise TrailParameterError(f"name: '{name}' is not a valid trail name: it {problem}")
+        raise TrailParameterError(problem)
 
     if params["state"] == "absent":
         return
@@ -228,9 +233,7 @@ def validate_params(params: dict[str, Any]) -> None:
 
 
 def trail_name(name_or_arn: str) -> str:
-    if name_or_arn.startswith("arn:"):
-        return parse_aws_arn(name_or_arn)["resource_id"]
-    return name_or_arn
+    return parse_trail_reference(name_or_arn, "name").name
 
 
 # ---------------------------------------------------------------------------
@@ -533,14 +536,34 @@ def _resolve_kms_key(module, kms_key_id: Optional[str], before: Optional[dict[st
     return key["Arn"]
 
 
-def _new_trail_identity(module, name: str, region: str, bucket: str) -> dict[str, Any]:
+def _new_trail_identity(module, params: dict[str, Any], name: str, region: str, bucket: str) -> dict[str, Any]:
     identity: dict[str, Any] = {"name": name, "trail_arn": None, "home_region": region, "s3_bucket_name": bucket}
-    if module.check_mode:
-        # The only way to predict a truthful ARN without creating the trail.
+    reference = parse_trail_reference(params["name"], "name")
+    # CreateTrail makes the trail in the caller's account whatever account an
+    # ARN or account_id names, so before creating one for either, the caller
+    # is read. In check mode it is read anyway: the only way to predict a
+    # truthful ARN without creating the trail.
+    if module.check_mode or reference.arn or params.get("account_id"):
         caller = caller_identity(_aws_client(module, "sts", region))
         partition = parse_aws_arn(caller["Arn"])["partition"]
+        problem = foreign_trail_error(reference, "name", caller["Account"], partition) or caller_account_error(params.get("account_id"), caller["Account"])
+        if problem:
+            raise TrailParameterError(problem)
         identity["trail_arn"] = trail_arn(partition, region, caller["Account"], name)
     return identity
+
+
+def _existing_trail_account_error(params: dict[str, Any], before: dict[str, Any]) -> Optional[str]:
+    """The trail found is in another account than the task is meant for: its
+    ARN tells, so this check costs no call."""
+    account_id = params.get("account_id")
+    found = parse_aws_arn(before["trail_arn"])["account_id"]
+    if account_id and found != account_id:
+        return (
+            f"account_id: the task is meant for account {account_id}, but the trail {before['trail_arn']} it found is in account {found}:"
+            " nothing was written (check the credentials the task gets)"
+        )
+    return None
 
 
 def ensure_trail(module, params: dict[str, Any]) -> tuple[bool, dict[str, Any], dict[str, Any]]:
@@ -555,6 +578,9 @@ def ensure_trail(module, params: dict[str, Any]) -> tuple[bool, dict[str, Any], 
 
     before = read_trail(client, params["name"], home_client_for)
     write_client = home_client_for({"HomeRegion": before["home_region"]}) if before else client
+    problem = _existing_trail_account_error(params, before) if before else None
+    if problem:
+        raise TrailParameterError(problem)
 
     if params["state"] == "absent":
         if before is None:
@@ -578,7 +604,7 @@ def ensure_trail(module, params: dict[str, Any]) -> tuple[bool, dict[str, Any], 
         if bucket_exists(_aws_client(module, "s3", home), bucket) is False:
             raise TrailParameterError(f"s3_bucket_name: the bucket '{bucket}' does not exist")
 
-    new_trail = None if before else _new_trail_identity(module, name, region, bucket)
+    new_trail = None if before else _new_trail_identity(module, params, name, region, bucket)
     arn = before["trail_arn"] if before else new_trail["trail_arn"]
     desired = desired_settings(params, kms_key_arn, arn)
     after = predict_after(before, desired, params.get("tags"), params["purge_tags"], new_trail)
@@ -623,6 +649,8 @@ def delivery_status(status: Optional[dict[str, Any]]) -> dict[str, Any]:
     return {
         "latest_delivery_time": _iso_time(status.get("LatestDeliveryTime")),
         "latest_delivery_error": status.get("LatestDeliveryError") or None,
+        "latest_notification_error": status.get("LatestNotificationError") or None,
+        "latest_cloudwatch_logs_delivery_error": status.get("LatestCloudWatchLogsDeliveryError") or None,
         "start_logging_time": _iso_time(status.get("StartLoggingTime")),
         "stop_logging_time": _iso_time(status.get("StopLoggingTime")),
     }

@@ -28,8 +28,17 @@ options:
       - A name is 3 to 128 ASCII letters, digits, V(.), V(_) and V(-), starts and ends with a letter or digit, has no two punctuation
         characters in a row and is not an IP address.
       - Names are unique per region, and per account for multi-region trails.
+      - An ARN whose account or partition is not the caller's fails before any write, naming this option (STS GetCallerIdentity
+        is read to tell, when the trail does not exist yet).
     type: str
     default: default
+  account_id:
+    description:
+      - The AWS account this task is meant for. The module refuses to write when its credentials act in another account, or when
+        O(name) is an ARN of another account.
+      - Checked at no cost against the ARN of a trail that exists; before creating a trail, against STS GetCallerIdentity (one call).
+      - The fleet playbooks set it from the inventory, so that no credentials of the wrong account ever change a trail.
+    type: str
   state:
     description:
       - V(present) creates or updates the trail, V(absent) deletes it.
@@ -304,6 +313,7 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail imp
 def main():
     argument_spec = dict(
         name=dict(type="str", default="default"),
+        account_id=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "absent", "enabled", "disabled"]),
         s3_bucket_name=dict(type="str"),
         s3_key_prefix=dict(type="str", no_log=False),

@@ -46,13 +46,13 @@ REGULAR = {
     "variables, budget",
     [
         # STS GetCallerIdentity + IAM ListAccountAliases (aws_caller_info);
-        # S3: ListBuckets and 5 reads (s3_bucket_info), GetBucketPolicy (bucket_policy);
+        # S3: ListBuckets and 6 reads (s3_bucket_info), GetBucketPolicy (bucket_policy);
         # CloudTrail: GetTrail, GetTrailStatus, ListTags (trail).
-        pytest.param(QUICK, {"sts": 1, "iam": 1, "s3": 7, "cloudtrail": 3}, id="quick"),
+        pytest.param(QUICK, {"sts": 1, "s3": 8, "cloudtrail": 3}, id="quick"),
         # ... plus the KMS key, SNS topic, log group, IAM role and policy reads,
         # and GetEventSelectors + GetInsightSelectors (event_selectors).
         # (Only our modules' and STS's share is pinned here; the README has the whole count.)
-        pytest.param(REGULAR, {"sts": 1, "s3": 7, "cloudtrail": 5}, id="regular"),
+        pytest.param(REGULAR, {"sts": 1, "s3": 8, "cloudtrail": 5}, id="regular"),
     ],
 )
 def test_trail_role_no_change_run_makes_no_write(aws, run_playbook, variables: dict, budget: dict[str, int]):
@@ -168,11 +168,14 @@ def test_log_bucket_lifecycle_rule_is_kept_apart_and_idempotent(aws, run_playboo
     s3 = aws.client("s3")
     first = _run(run_playbook, "log_bucket", LIFECYCLE_BUCKET)
     assert first.returncode == 0, first.stdout + first.stderr
-    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket="trailops-lifecycle-logs")["Rules"]
-    assert rule["ID"] == "trailops-cloudtrail-logs"
-    assert rule["Filter"] == {"Prefix": "audit/AWSLogs/"}
-    assert [(t["Days"], t["StorageClass"]) for t in rule["Transitions"]] == [(30, "GLACIER")]
-    assert rule["Expiration"]["Days"] == 365
+    # Issue 13: one rule per folder CloudTrail writes to, never all of AWSLogs/.
+    rules = s3.get_bucket_lifecycle_configuration(Bucket="trailops-lifecycle-logs")["Rules"]
+    folders = ["CloudTrail", "CloudTrail-Digest", "CloudTrail-Insight"]
+    assert sorted(rule["Filter"]["Prefix"] for rule in rules) == sorted(f"audit/AWSLogs/123456789012/{folder}/" for folder in folders)
+    for rule in rules:
+        assert rule["ID"] == "trailops-cloudtrail:" + rule["Filter"]["Prefix"]
+        assert [(t["Days"], t["StorageClass"]) for t in rule["Transitions"]] == [(30, "GLACIER")]
+        assert rule["Expiration"]["Days"] == 365
 
     aws.start_recording()
     again = _run(run_playbook, "log_bucket", LIFECYCLE_BUCKET)
@@ -180,8 +183,8 @@ def test_log_bucket_lifecycle_rule_is_kept_apart_and_idempotent(aws, run_playboo
     assert again.returncode == 0, again.stdout + again.stderr
     assert _recap(again.stdout)["changed"] == 0, again.stdout
     assert [c for c in calls if c.is_write] == []
-    # ListBuckets + 5 reads (s3_bucket_info) + GetBucketPolicy (bucket_policy); the trail is an ARN: no STS.
-    assert _per_service(calls) == {"s3": 7}
+    # ListBuckets + 6 reads (s3_bucket_info, tags included) + GetBucketPolicy (bucket_policy); the trail is an ARN: no STS.
+    assert _per_service(calls) == {"s3": 8}
 
     # A changed setting is predicted under --check and nothing is written.
     aws.start_recording()
@@ -190,8 +193,7 @@ def test_log_bucket_lifecycle_rule_is_kept_apart_and_idempotent(aws, run_playboo
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert _recap(checked.stdout)["changed"] == 1, checked.stdout
     assert [c for c in calls if c.is_write] == []
-    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket="trailops-lifecycle-logs")["Rules"]
-    assert rule["Expiration"]["Days"] == 365
+    assert {rule["Expiration"]["Days"] for rule in s3.get_bucket_lifecycle_configuration(Bucket="trailops-lifecycle-logs")["Rules"]} == {365}
 
 
 def test_log_bucket_is_deleted_only_when_asked(aws, run_playbook):

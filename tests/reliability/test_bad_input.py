@@ -78,6 +78,12 @@ MODULE_CASES = [
         {"trail_name": "audited", "start_time": "2024-01-01T00:00:00Z", "account_ids": ["12345"]},
         ["account_ids"],
     ),
+    (
+        "validate_logs pool of none",
+        "validate_logs",
+        {"trail_name": "audited", "start_time": "2024-01-01T00:00:00Z", "max_concurrency": 0},
+        ["max_concurrency", "1 to 64"],
+    ),
     ("validate_logs missing trail", "validate_logs", {"trail_name": "audited", "start_time": "2024-01-01T00:00:00Z"}, ["trail_name", "audited"]),
     (
         "event_selectors unknown resource type",
