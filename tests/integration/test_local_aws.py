@@ -17,7 +17,6 @@ import pytest
 from tests.local_aws import LocalAWS, tls
 
 
-
 def test_recorder_names_calls_by_service_and_action(aws):
     s3 = aws.client("s3")
     cloudtrail = aws.client("cloudtrail")

@@ -261,7 +261,6 @@ def test_every_module_rejects_a_trailing_newline_by_option(aws, run_module):
     assert {module: result["msg"].split(":")[0] for module, result in problems.items()} == options
 
 
-
 def test_event_selectors_of_a_trail_arn_of_another_account_write_nothing(aws, run_module):
     aws.start_recording()
     result = run_module("event_selectors", {"trail_name": "arn:aws:cloudtrail:us-east-1:999999999999:trail/x-trail", "preset": "management_events"})

@@ -96,7 +96,7 @@ def test_two_runs_and_a_third_writer_at_once_lose_no_statement(aws):
         ),
         transient_retry(),
     )
-    workers = [Worker(aws) for _ in GROUPS]
+    workers = [Worker(aws) for _group in GROUPS]
     lost, misreported, failed = [], [], []
     try:
         for number in range(ROUNDS):

@@ -369,8 +369,8 @@ class FakeS3:
         return None if self.text is None else json.loads(self.text)
 
 
-def _ensure(fake, desired=DESIRED, check_mode=False):
-    return bp.ensure_bucket_policy(fake, "b", desired, OWNED, check_mode, pause=lambda seconds: None)
+def _ensure(fake, desired=None, check_mode=False):
+    return bp.ensure_bucket_policy(fake, "b", DESIRED if desired is None else desired, OWNED, check_mode, pause=lambda seconds: None)
 
 
 def _with(policy, statement):
@@ -401,7 +401,7 @@ def test_a_write_lost_to_another_writer_is_written_again_and_the_result_is_read_
     # Right after our PUT a stale writer puts back the old policy plus its own statement.
     theirs = dict(FOREIGN, Sid="OtherTeam")
     fake = FakeS3({"Version": "2012-10-17", "Statement": [FOREIGN]}, after_put={1: lambda p: {"Version": "2012-10-17", "Statement": [FOREIGN, theirs]}})
-    changed, _, after = _ensure(fake)
+    changed, _before, after = _ensure(fake)
     assert changed is True and len(fake.puts) == 2
     assert after == fake.policy
     assert bp.missing_statements(after, [FOREIGN, theirs, ACL, WRITE]) == []

@@ -97,7 +97,7 @@ def test_results_come_back_in_the_callers_order(max_concurrency):
     keys = [str(n) for n in range(300)]
     with ObjectReader(fake, max_concurrency, retry_decorator=no_retry) as reader:
         got = [(key, result()) for key, result in reader.ordered(sha256_of, keys)]
-    assert [key for key, _ in got] == keys
+    assert [key for key, _value in got] == keys
     assert all(value == expected(key, fake.size) for key, value in got)
     assert fake.calls == 300
 
