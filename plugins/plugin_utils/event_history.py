@@ -344,13 +344,16 @@ def shape_event(event: dict[str, Any], region: str) -> dict[str, Any]:
     }
 
 
-def _newest_first_key(event: dict[str, Any]) -> tuple[datetime.datetime, str]:
-    moment = datetime.datetime.fromisoformat(str(event["event_time"]).replace("Z", "+00:00"))
-    return moment, event["event_id"] or ""
+def _newest_first_key(event: dict[str, Any]) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(str(event["event_time"]).replace("Z", "+00:00"))
 
 
 def merge_newest_first(per_region: Iterable[list[dict[str, Any]]], limit: Optional[int]) -> list[dict[str, Any]]:
-    """All regions' shaped events, newest first (ties by event id), at most ``limit``."""
+    """All regions' shaped events, newest first, at most ``limit``.
+
+    EventTime has whole seconds, so calls made in the same second tie. The sort
+    is stable: tied events keep the order CloudTrail returned them in (its own
+    newest-first order within a region), not an order made up from event ids."""
     merged = [event for events in per_region for event in events]
     merged.sort(key=_newest_first_key, reverse=True)
     return merged if limit is None else merged[:limit]

@@ -117,6 +117,18 @@ ROLE_CASES = [
         ["trail_kms_key_create", "trail_kms_key_id"],
     ),
     (
+        "trail role CIS alarms without a log group",
+        "trail",
+        {"trail_name": "t-one", "trail_cloudwatch_alarms_cis": True},
+        ["trail_cloudwatch_alarms_cis", "trail_cloudwatch_logs_create"],
+    ),
+    (
+        "trail role unknown CIS control",
+        "trail",
+        {"trail_name": "t-one", "trail_cloudwatch_logs_create": True, "trail_cloudwatch_alarms_cis": True, "trail_cloudwatch_alarms_cis_controls": ["4.99"]},
+        ["trail_cloudwatch_alarms_cis_controls", "4.99"],
+    ),
+    (
         "trail role existing bucket without name",
         "trail",
         {"trail_name": "t-one", "trail_s3_bucket_existing": True},

@@ -382,3 +382,10 @@ def test_merge_orders_fractional_and_whole_seconds_by_time():
     whole = eh.shape_event(raw_event("a", NOW), "us-east-1")
     later = eh.shape_event(raw_event("b", NOW + datetime.timedelta(microseconds=500000)), "us-east-1")
     assert [e["event_id"] for e in eh.merge_newest_first([[whole], [later]], None)] == ["b", "a"]
+
+
+def test_merge_keeps_cloudtrails_order_for_events_of_the_same_second():
+    # CloudTrail answers newest first; two calls of one second must not be
+    # reordered by their (random) event ids.
+    events = [eh.shape_event(raw_event(event_id, NOW), "us-east-1") for event_id in ("z-newer", "a-older")]
+    assert [e["event_id"] for e in eh.merge_newest_first([events], None)] == ["z-newer", "a-older"]
