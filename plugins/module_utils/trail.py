@@ -23,7 +23,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.arn import validate_aws
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
@@ -41,6 +40,8 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail imp
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import caller_account_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import foreign_trail_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import parse_trail_reference
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import read_caller
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import insights_from_api
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import selection_from_api
 
@@ -459,11 +460,6 @@ def bucket_exists(s3_client, bucket: str) -> Optional[bool]:
     return True
 
 
-@AWSErrorHandler.common_error_handler("get the caller identity")
-def caller_identity(sts_client) -> dict[str, Any]:
-    return sts_client.get_caller_identity(aws_retry=True)
-
-
 @CloudTrailErrorHandler.common_error_handler("create trail")
 def create_trail(client, request: dict[str, Any]) -> dict[str, Any]:
     return client.create_trail(aws_retry=True, **request)
@@ -544,12 +540,13 @@ def _new_trail_identity(module, params: dict[str, Any], name: str, region: str, 
     # is read. In check mode it is read anyway: the only way to predict a
     # truthful ARN without creating the trail.
     if module.check_mode or reference.arn or params.get("account_id"):
-        caller = caller_identity(_aws_client(module, "sts", region))
-        partition = parse_aws_arn(caller["Arn"])["partition"]
-        problem = foreign_trail_error(reference, "name", caller["Account"], partition) or caller_account_error(params.get("account_id"), caller["Account"])
+        caller = read_caller(_aws_client(module, "sts", region))
+        problem = foreign_trail_error(reference, "name", caller["account"], caller["partition"]) or caller_account_error(
+            params.get("account_id"), caller["account"]
+        )
         if problem:
             raise TrailParameterError(problem)
-        identity["trail_arn"] = trail_arn(partition, region, caller["Account"], name)
+        identity["trail_arn"] = trail_arn(caller["partition"], region, caller["account"], name)
     return identity
 
 
