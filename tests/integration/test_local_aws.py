@@ -37,6 +37,68 @@ def test_reset_wipes_state(aws):
     assert aws.client("s3").list_buckets()["Buckets"] == []
 
 
+# -- the answers: error responses counted on the server ---------------------
+
+
+def test_error_responses_name_the_call_its_status_and_aws_error_code(aws):
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="no-policy-here")
+    aws.start_recording()
+    s3.list_buckets()
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.get_bucket_policy(Bucket="no-policy-here")
+    with pytest.raises(botocore.exceptions.ClientError):
+        aws.client("cloudtrail").get_trail(Name="missing-trail")
+    with pytest.raises(botocore.exceptions.ClientError):
+        aws.client("sns").get_topic_attributes(TopicArn="arn:aws:sns:us-east-1:123456789012:missing")
+    calls = aws.stop_recording()
+
+    # Four requests received; the successful ListBuckets is not an error.
+    assert len(calls) == 4
+    assert aws.error_responses() == [
+        ("s3", "GetBucketPolicy", 404, "NoSuchBucketPolicy"),
+        ("cloudtrail", "GetTrail", 400, "TrailNotFoundException"),
+        ("sns", "GetTopicAttributes", 404, "NotFound"),
+    ]
+
+
+def test_error_responses_follow_the_recording(aws):
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="no-policy-here")
+
+    def missing_policy() -> None:
+        with pytest.raises(botocore.exceptions.ClientError):
+            s3.get_bucket_policy(Bucket="no-policy-here")
+
+    missing_policy()  # before any recording: not kept
+    aws.start_recording()
+    missing_policy()
+    aws.stop_recording()
+    missing_policy()  # after the recording stopped: not kept
+    assert aws.error_responses() == [("s3", "GetBucketPolicy", 404, "NoSuchBucketPolicy")]
+
+    aws.start_recording()  # a new recording starts empty
+    assert aws.error_responses() == []
+    missing_policy()
+    aws.reset()
+    assert aws.error_responses() == []
+
+
+def test_error_responses_include_what_the_fault_rules_answer(aws):
+    """The answers are kept outermost: a throttled call is an error response too."""
+    from botocore.config import Config
+
+    from tests.local_aws.fidelity.faults import inject_faults
+
+    inject_faults(aws, [{"service": "cloudtrail", "action": "DescribeTrails", "fault": "throttle", "limit": 1}])
+    aws.start_recording()
+    aws.client("cloudtrail", config=Config(retries={"mode": "standard", "max_attempts": 3})).describe_trails()
+    calls = aws.stop_recording()
+
+    assert [c.action for c in calls] == ["DescribeTrails", "DescribeTrails"]
+    assert aws.error_responses() == [("cloudtrail", "DescribeTrails", 400, "ThrottlingException")]
+
+
 # -- HTTPS, as every AWS endpoint ------------------------------------------
 
 DENY_INSECURE = {

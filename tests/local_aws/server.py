@@ -22,14 +22,12 @@ import urllib.request
 from typing import Iterable
 
 from tests.local_aws import tls
+from tests.local_aws.fidelity import wire
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
-
-# Read-only calls by action-name prefix; everything else is a write.
-READ_PREFIXES = ("Describe", "Get", "List", "Lookup", "Head")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,26 +45,13 @@ class Call:
     def is_write(self) -> bool:
         if self.service == "s3":
             return self.method not in ("GET", "HEAD")
-        return not self.action.startswith(READ_PREFIXES)
+        return not self.action.startswith(wire.READ_ONLY_PREFIXES)
 
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _credential_scope(headers: dict) -> tuple[str, str, str]:
-    """(access key, region, service) from a SigV4 Authorization header."""
-    auth = headers.get("Authorization", "")
-    marker = "Credential="
-    if marker not in auth:
-        return "", "", ""
-    credential = auth.split(marker, 1)[1].split(",", 1)[0]
-    parts = credential.split("/")
-    if len(parts) < 4:
-        return "", "", ""
-    return parts[0], parts[2], parts[3]
 
 
 def parse_recording(lines: Iterable[str]) -> list[Call]:
@@ -76,7 +61,7 @@ def parse_recording(lines: Iterable[str]) -> list[Call]:
             continue
         entry = json.loads(line)
         headers = entry.get("headers", {})
-        access_key, region, service = _credential_scope(headers)
+        access_key, region, service = wire.credential_scope(headers)
         url = urllib.parse.urlparse(entry.get("url", ""))
         target = headers.get("X-Amz-Target", "")
         if target:
@@ -85,9 +70,8 @@ def parse_recording(lines: Iterable[str]) -> list[Call]:
             body = entry.get("body") or ""
             if entry.get("body_encoded"):
                 body = base64.b64decode(body).decode("utf-8", "replace")
-            params = urllib.parse.parse_qs(body) if "=" in body else {}
-            params.update(urllib.parse.parse_qs(url.query))
-            action = params.get("Action", [""])[0]
+            action = wire.form_params(body, urllib.parse.parse_qs(url.query)).get("Action", [""])[0]
+            # S3 calls keep Call's own naming, method and path (tests and bench/run.py match on it).
             if not action and service == "s3":
                 action = f"{entry['method']} {url.path}"
         calls.append(Call(service, action, entry["method"], url.path, region, access_key))
@@ -196,3 +180,10 @@ class LocalAWS:
 
     def recorded_calls(self) -> list[Call]:
         return parse_recording(self._get("/moto-api/recorder/download-recording").decode().splitlines())
+
+    def error_responses(self) -> list[tuple[str, str, int, str]]:
+        """(service, action, status, code) of each answer with HTTP status >= 400
+        while recording (``tests.local_aws.fidelity.responses``)."""
+        from tests.local_aws.fidelity import responses
+
+        return responses.error_responses(self)

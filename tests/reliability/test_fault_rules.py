@@ -9,7 +9,8 @@ import botocore.session
 import pytest
 from botocore.parsers import create_parser
 
-from tests.local_aws.fidelity.faults import _state, decide, delay_of, fault_answer, fault_counts, inject_faults, rule_error, s3_action
+from tests.local_aws.fidelity.faults import decide, delay_of, fault_answer, fault_counts, inject_faults, rule_error, rule_state
+from tests.local_aws.fidelity.wire import s3_action
 
 CALL = {"service": "cloudtrail", "action": "PutEventSelectors", "region": "us-east-1", "access_key": "testing"}
 
@@ -29,7 +30,7 @@ CALL = {"service": "cloudtrail", "action": "PutEventSelectors", "region": "us-ea
     ],
 )
 def test_which_calls_fail(rule, calls, expected):
-    state = _state(rule)
+    state = rule_state(rule)
     assert [decide(state, CALL) for _call in range(calls)] == expected
     assert state["injected"] == sum(expected)
 
@@ -37,7 +38,7 @@ def test_which_calls_fail(rule, calls, expected):
 def test_a_seeded_share_repeats():
     runs = []
     for _run in range(2):
-        state = _state({"fault": "server_error", "share": 0.3, "seed": 11})
+        state = rule_state({"fault": "server_error", "share": 0.3, "seed": 11})
         runs.append([decide(state, CALL) for _call in range(200)])
     assert runs[0] == runs[1]
     assert 40 <= sum(runs[0]) <= 80
@@ -98,7 +99,7 @@ def test_each_service_says_it_in_its_own_words(service, protocol, rule, code, st
 
 
 def test_a_fixed_delay_is_the_same_for_every_call():
-    state = _state({"fault": "latency", "delay": 0.03})
+    state = rule_state({"fault": "latency", "delay": 0.03})
     assert [decide(state, CALL) for _call in range(3)] == [True, True, True]
     assert [delay_of(state) for _call in range(3)] == [0.03, 0.03, 0.03]
 
@@ -106,7 +107,7 @@ def test_a_fixed_delay_is_the_same_for_every_call():
 def test_a_random_delay_stays_in_its_range_and_repeats_with_its_seed():
     runs = []
     for _run in range(2):
-        state = _state({"fault": "latency", "delay": [0.01, 0.05], "seed": 5})
+        state = rule_state({"fault": "latency", "delay": [0.01, 0.05], "seed": 5})
         runs.append([delay_of(state) for _call in range(100)])
     assert runs[0] == runs[1]
     assert all(0.01 <= delay <= 0.05 for delay in runs[0])

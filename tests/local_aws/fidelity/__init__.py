@@ -13,11 +13,14 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from tests.local_aws.fidelity import cloudtrail, cloudwatch_logs, delivery, faults, lookup_events, notifications, s3_policy, trail_status
+    from tests.local_aws.fidelity import api_calls, cloudtrail, cloudwatch_logs, delivery, event_store, faults, lookup_events
+    from tests.local_aws.fidelity import notifications, s3_policy, trail_status
 
     cloudtrail.install()
-    # s3_policy, lookup_events and faults each wrap moto's request view: the last installed is outermost.
+    event_store.install()
+    # s3_policy, api_calls and faults each wrap moto's request view: the last installed is outermost.
     s3_policy.install()
+    api_calls.install()
     lookup_events.install()
     delivery.install()
     faults.install()
@@ -27,4 +30,8 @@ def install() -> None:
     from tests.local_aws.fidelity import sts_credentials
 
     sts_credentials.install()
+    from tests.local_aws.fidelity import responses
+
+    # Outermost of the view wrappers: it keeps what faults and s3_policy answer too.
+    responses.install()
     _INSTALLED = True

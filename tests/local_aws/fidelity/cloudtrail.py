@@ -83,29 +83,30 @@ class CloudTrailError(JsonRESTError):
 # -- policies -------------------------------------------------------------
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """A policy element that may be one value or a list, as a list."""
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
 
 
-def _names_cloudtrail(statement: dict[str, Any]) -> bool:
+def names_cloudtrail(statement: dict[str, Any]) -> bool:
     """CloudTrail acts as its service principal; a wildcard principal admits it
     only without conditions (a conditioned wildcard, as in SNS's default topic
     policy, targets the account's own principals)."""
     principal = statement.get("Principal")
-    if principal == "*" or (isinstance(principal, dict) and _as_list(principal.get("AWS")) == ["*"]):
+    if principal == "*" or (isinstance(principal, dict) and as_list(principal.get("AWS")) == ["*"]):
         return "Condition" not in statement
-    return isinstance(principal, dict) and SERVICE_PRINCIPAL in _as_list(principal.get("Service"))
+    return isinstance(principal, dict) and SERVICE_PRINCIPAL in as_list(principal.get("Service"))
 
 
 def _matches(patterns: Any, value: str, ignore_case: bool = False) -> bool:
     if ignore_case:
-        return any(fnmatch.fnmatchcase(value.lower(), str(p).lower()) for p in _as_list(patterns))
-    return any(fnmatch.fnmatchcase(value, str(p)) for p in _as_list(patterns))
+        return any(fnmatch.fnmatchcase(value.lower(), str(p).lower()) for p in as_list(patterns))
+    return any(fnmatch.fnmatchcase(value, str(p)) for p in as_list(patterns))
 
 
-def _conditions_hold(statement: dict[str, Any], context: dict[str, str]) -> bool:
+def conditions_hold(statement: dict[str, Any], context: dict[str, str]) -> bool:
     """Only the request context CloudTrail sends is evaluated (aws:SourceArn,
     aws:SourceAccount, KMS encryption context); other condition keys are ignored."""
     for operator, clauses in (statement.get("Condition") or {}).items():
@@ -116,7 +117,7 @@ def _conditions_hold(statement: dict[str, Any], context: dict[str, str]) -> bool
             if "Like" in operator:
                 found = _matches(expected, actual)
             else:
-                found = actual in [str(e) for e in _as_list(expected)]
+                found = actual in [str(e) for e in as_list(expected)]
             if found == ("Not" in operator):
                 return False
     return True
@@ -131,12 +132,12 @@ def policy_allows(policy_text: str | bytes | None, action: str, resource: str, c
     except ValueError:
         return False
     allowed = False
-    for statement in _as_list(policy.get("Statement")):
+    for statement in as_list(policy.get("Statement")):
         if not (
-            _names_cloudtrail(statement)
+            names_cloudtrail(statement)
             and _matches(statement.get("Action"), action, ignore_case=True)
             and _matches(statement.get("Resource"), resource)
-            and _conditions_hold(statement, context)
+            and conditions_hold(statement, context)
         ):
             continue
         if statement.get("Effect") == "Deny":
@@ -145,7 +146,8 @@ def policy_allows(policy_text: str | bytes | None, action: str, resource: str, c
     return allowed
 
 
-def _request_context(account_id: str, trail_arn: str) -> dict[str, str]:
+def request_context(account_id: str, trail_arn: str) -> dict[str, str]:
+    """The condition keys CloudTrail sends when it acts for ``trail_arn`` (lower case, as ``conditions_hold`` reads them)."""
     return {
         "aws:sourcearn": trail_arn,
         "aws:sourceaccount": account_id,
@@ -262,7 +264,7 @@ def _check_bucket(account_id: str, region: str, bucket_name: str, prefix: str | 
         bucket = s3_backends[account_id][get_partition(region)].get_bucket(bucket_name)
     except Exception:
         raise CloudTrailError("S3BucketDoesNotExistException", f"S3 bucket {bucket_name} does not exist.")
-    context = _request_context(account_id, trail_arn)
+    context = request_context(account_id, trail_arn)
     log_key = f"{prefix.strip('/')}/" if prefix else ""
     log_folders = [account_id] + ([f"{organization_id}/{account_id}"] if organization_id else [])
     log_objects = [f"arn:aws:s3:::{bucket_name}/{log_key}AWSLogs/{folder}/CloudTrail/{region}/2020/01/01/log.json.gz" for folder in log_folders]
@@ -287,7 +289,7 @@ def _resolve_kms_key(account_id: str, region: str, key_id: str, trail_arn: str) 
         raise CloudTrailError("KmsKeyNotFoundException", f"KMS key {key_id} does not exist.")
     if key.key_state != "Enabled":
         raise CloudTrailError("KmsKeyDisabledException", f"KMS key {key_id} is disabled.")
-    if not policy_allows(key.policy, "kms:GenerateDataKey", key.arn, _request_context(account_id, trail_arn)):
+    if not policy_allows(key.policy, "kms:GenerateDataKey", key.arn, request_context(account_id, trail_arn)):
         raise CloudTrailError("InsufficientEncryptionPolicyException", f"Insufficient permissions to access KMS key {key_id}.")
     return key.arn
 
@@ -301,7 +303,7 @@ def _resolve_sns_topic(account_id: str, region: str, name_or_arn: str, trail_arn
         arn = f"arn:{get_partition(region)}:sns:{region}:{account_id}:{name_or_arn}"
     parts = arn.split(":")
     topic = sns_backends[parts[4]][parts[3]].topics.get(arn) if len(parts) == 6 else None
-    if topic is None or not policy_allows(topic.policy, "SNS:Publish", arn, _request_context(account_id, trail_arn)):
+    if topic is None or not policy_allows(topic.policy, "SNS:Publish", arn, request_context(account_id, trail_arn)):
         raise CloudTrailError("InsufficientSnsTopicPolicyException", "SNS Topic does not exist or the topic policy is incorrect!")
     return arn
 

@@ -35,8 +35,8 @@ import fnmatch
 import json
 from typing import Any, Callable
 
-from tests.local_aws.fidelity import _hooks, filter_patterns, trail_status
-from tests.local_aws.fidelity.cloudtrail import _as_list, _conditions_hold, _names_cloudtrail, _request_context
+from tests.local_aws.fidelity import filter_patterns, hooks, trail_status
+from tests.local_aws.fidelity.cloudtrail import as_list, conditions_hold, names_cloudtrail, request_context
 
 _ORIGINAL: dict[str, Callable[..., Any]] = {}
 STREAM_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -52,11 +52,11 @@ def trust_allows_cloudtrail(trust_policy: str | dict[str, Any] | None, trail: An
         policy = json.loads(trust_policy) if isinstance(trust_policy, str) else (trust_policy or {})
     except ValueError:
         return False
-    context = _request_context(trail.account_id, trail.arn)
+    context = request_context(trail.account_id, trail.arn)
     allowed = False
-    for statement in _as_list(policy.get("Statement")):
-        action = any(fnmatch.fnmatchcase("sts:assumerole", str(a).lower()) for a in _as_list(statement.get("Action")))
-        if not (action and _names_cloudtrail(statement) and _conditions_hold(statement, context)):
+    for statement in as_list(policy.get("Statement")):
+        action = any(fnmatch.fnmatchcase("sts:assumerole", str(a).lower()) for a in as_list(statement.get("Action")))
+        if not (action and names_cloudtrail(statement) and conditions_hold(statement, context)):
             continue
         if statement.get("Effect") == "Deny":
             return False
@@ -72,11 +72,11 @@ def identity_allows(documents: list[str], action: str, resource: str) -> bool:
             policy = json.loads(document) if isinstance(document, str) else document
         except ValueError:
             continue
-        for statement in _as_list(policy.get("Statement")):
-            actions = [str(a).lower() for a in _as_list(statement.get("Action"))]
+        for statement in as_list(policy.get("Statement")):
+            actions = [str(a).lower() for a in as_list(statement.get("Action"))]
             if not any(fnmatch.fnmatchcase(action.lower(), a) for a in actions):
                 continue
-            if not any(fnmatch.fnmatchcase(resource, str(r)) for r in _as_list(statement.get("Resource"))):
+            if not any(fnmatch.fnmatchcase(resource, str(r)) for r in as_list(statement.get("Resource"))):
                 continue
             if statement.get("Effect") == "Deny":
                 return False
@@ -242,4 +242,4 @@ def install() -> None:
     LogsBackend.put_log_events = _put_log_events
     LogsBackend.put_metric_filter = _put_metric_filter
     LogsResponse.test_metric_filter = _test_metric_filter
-    _hooks.on_log_file(deliver_to_log_group)
+    hooks.on_log_file(deliver_to_log_group)

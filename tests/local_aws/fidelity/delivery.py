@@ -5,9 +5,9 @@ test waits that long, so delivery here happens when a test or the demo asks for
 it (``deliver`` below, or ``POST /moto-api/trailops/cloudtrail/deliver``). Each
 flush, for every logging trail:
 
-* writes the events recorded since the last flush (the store of
-  ``lookup_events``) as one gzipped log file per account and region, named and
-  placed as CloudTrail does: ``[<prefix>/]AWSLogs/[<org id>/]<account>/CloudTrail/
+* writes the events recorded since the last flush (``event_store``) as one
+  gzipped log file per account and region, named and placed as CloudTrail
+  does: ``[<prefix>/]AWSLogs/[<org id>/]<account>/CloudTrail/
   <region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<16 chars>.json.gz``;
 * when log file validation is on, writes one digest per account and region
   listing the log files delivered since the previous digest with the SHA-256 of
@@ -55,7 +55,7 @@ import urllib.request
 from typing import Any
 
 from tests.local_aws import tls
-from tests.local_aws.fidelity import _hooks, lookup_events
+from tests.local_aws.fidelity import event_store, hooks, wire
 
 DELIVER_PATH = "/moto-api/trailops/cloudtrail/deliver"
 PUBLIC_KEYS_PATH = "/moto-api/trailops/cloudtrail/public-keys"
@@ -197,11 +197,11 @@ def _list_public_keys(self: Any) -> str:
     import base64
 
     params = json.loads(self.body or "{}")
-    now = lookup_events._now()
-    start = lookup_events._as_time(params["StartTime"]) if params.get("StartTime") is not None else now
-    end = lookup_events._as_time(params["EndTime"]) if params.get("EndTime") is not None else now
+    now = event_store.now()
+    start = wire.as_time(params["StartTime"]) if params.get("StartTime") is not None else now
+    end = wire.as_time(params["EndTime"]) if params.get("EndTime") is not None else now
     if start > end:
-        raise lookup_events._error("InvalidTimeRangeException", "StartTime must be before EndTime.")
+        raise wire.json_error("InvalidTimeRangeException", "StartTime must be before EndTime.")
     keys = [
         {
             "Value": base64.b64encode(key["der"]).decode(),
@@ -217,7 +217,7 @@ def _list_public_keys(self: Any) -> str:
         try:
             offset = int(base64.b64decode(params["NextToken"]).decode())
         except ValueError:
-            raise lookup_events._error("InvalidTokenException", "Invalid token.")
+            raise wire.json_error("InvalidTokenException", "Invalid token.")
     size = _PAGE_SIZE["value"] or len(keys) or 1
     answer: dict[str, Any] = {"PublicKeyList": keys[offset:offset + size]}
     if offset + size < len(keys):
@@ -231,16 +231,11 @@ def _public_keys_view(request: Any, full_url: str, headers: Any) -> tuple[int, d
     if "page_size" in payload:
         _PAGE_SIZE["value"] = payload["page_size"]
     if payload.get("rotate_at"):
-        answer["fingerprint"] = rotate(payload["region"], lookup_events._as_time(payload["rotate_at"]))["fingerprint"]
+        answer["fingerprint"] = rotate(payload["region"], wire.as_time(payload["rotate_at"]))["fingerprint"]
     return 200, {"Content-Type": "application/json"}, json.dumps(answer)
 
 
 # -- logging stopped and started, validation off and on ------------------
-
-
-def _store_lengths() -> dict[tuple[str, str], int]:
-    with lookup_events._LOCK:
-        return {place: len(events) for place, events in lookup_events._EVENTS.items()}
 
 
 def _break_chains(trail: Any) -> None:
@@ -253,7 +248,7 @@ def logging_stopped(trail: Any) -> None:
     """StopLogging: the chain breaks, and what is called from now on is not delivered."""
     with _LOCK:
         _break_chains(trail)
-        _STOPPED_AT[trail.arn] = _store_lengths()
+        _STOPPED_AT[trail.arn] = event_store.counts()
 
 
 def logging_started(trail: Any) -> None:
@@ -263,7 +258,7 @@ def logging_started(trail: Any) -> None:
         if stopped is None:
             return
         skipped = _SKIPPED.setdefault(trail.arn, {})
-        for place, length in _store_lengths().items():
+        for place, length in event_store.counts().items():
             if length > stopped.get(place, 0):
                 skipped.setdefault(place, []).append((stopped.get(place, 0), length))
 
@@ -378,23 +373,21 @@ def _new_events(trail: Any, account_id: str, region: str) -> list[dict[str, Any]
     which is recorded after the trail stopped; CloudTrail would deliver that one).
     """
     delivered = _DELIVERED.setdefault(trail.arn, {})
-    with lookup_events._LOCK:
-        stored = list(lookup_events._EVENTS.get((account_id, region), []))
+    stored = event_store.events(account_id, region)
     first = delivered.get((account_id, region), 0)
     delivered[(account_id, region)] = len(stored)
     skipped = _SKIPPED.get(trail.arn, {}).get((account_id, region), [])
     return [
         event
         for index, event in enumerate(stored[first:], start=first)
-        if event["_category"] == "Management" and not any(low <= index < high for low, high in skipped)
+        if event_store.category(event) == event_store.MANAGEMENT and not any(low <= index < high for low, high in skipped)
     ]
 
 
 def _regions(trail: Any, accounts: list[str]) -> list[str]:
     if not trail.is_multi_region:
         return [trail.region_name]
-    with lookup_events._LOCK:
-        seen = {region for (account, region) in lookup_events._EVENTS if account in accounts}
+    seen = {region for (account, region) in event_store.counts() if account in accounts}
     seen |= {region for (arn, _account, region) in list(_CHAINS) + list(_PENDING) if arn == trail.arn}
     return sorted(seen | {trail.region_name})
 
@@ -482,7 +475,7 @@ def flush(
     with _LOCK:
         for trail in _logging_trails(selector):
             last = _LAST_FLUSH.get(trail.arn)
-            when = at or lookup_events._now()
+            when = at or event_store.now()
             if last and when <= last:
                 # Digest names carry seconds: two flushes must not share one.
                 when = last + datetime.timedelta(seconds=1)
@@ -498,7 +491,7 @@ def flush(
                     if events:
                         entry = _deliver_log_file(trail, root, account_id, region, when, events)
                         written["log_files"].append(entry["s3Object"])
-                        _hooks.log_file_delivered(trail, account_id, region, entry["s3Object"], events)
+                        hooks.log_file_delivered(trail, account_id, region, entry["s3Object"], events)
                         delivered_log_file = True
                         if trail.log_validation:
                             _PENDING.setdefault(chain_key, []).append(entry)
@@ -526,7 +519,7 @@ def flush(
 
 def _deliver_view(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], str]:
     payload = json.loads(request.get_data() or b"{}")
-    at = lookup_events._as_time(payload["at"]) if payload.get("at") else None
+    at = wire.as_time(payload["at"]) if payload.get("at") else None
     written = flush(
         at, payload.get("trail"), bool(payload.get("digest", True)), bool(payload.get("backfill", False)), payload.get("chain_start_signature")
     )
@@ -554,6 +547,6 @@ def install() -> None:
         return
     CloudTrailResponse.list_public_keys = _list_public_keys
     TrailStatus.description = _status_description
-    _hooks.on_reset(clear)
-    _hooks.control_path(DELIVER_PATH, _deliver_view)
-    _hooks.control_path(PUBLIC_KEYS_PATH, _public_keys_view)
+    hooks.on_reset(clear)
+    hooks.control_path(DELIVER_PATH, _deliver_view)
+    hooks.control_path(PUBLIC_KEYS_PATH, _public_keys_view)

@@ -53,14 +53,12 @@ import random
 import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 import uuid
 from typing import Any, Iterable, Optional
 
 from tests.local_aws import tls
-from tests.local_aws.fidelity import _hooks
-from tests.local_aws.fidelity.lookup_events import _credential_scope, _read_body, _s3_call
+from tests.local_aws.fidelity import hooks, wire
 
 FAULTS_PATH = "/moto-api/trailops/faults"
 
@@ -70,7 +68,6 @@ JSON_SERVICES = frozenset({"cloudtrail", "kms", "logs", "organizations", "dynamo
 # Throttling codes where a service does not say what its protocol usually says
 # (JSON: ThrottlingException; query: Throttling).
 SERVICE_THROTTLE = {"sns": ("Throttled", 429), "organizations": ("TooManyRequestsException", 400)}
-S3_OBJECT_VERBS = {"GET": "GetObject", "PUT": "PutObject", "DELETE": "DeleteObject", "HEAD": "HeadObject", "POST": "PostObject"}
 
 _LOCK = threading.Lock()
 _RULES: list[dict[str, Any]] = []
@@ -161,7 +158,8 @@ def _matches(pattern: Any, value: str) -> bool:
     return pattern == value
 
 
-def _state(rule: dict[str, Any]) -> dict[str, Any]:
+def rule_state(rule: dict[str, Any]) -> dict[str, Any]:
+    """A rule with its counters at 0 and its seeded pickers: what ``decide`` counts against."""
     return dict(rule, matched=0, injected=0, _rng=random.Random(rule.get("seed", 0)), _delay_rng=random.Random(rule.get("seed", 0)))
 
 
@@ -188,12 +186,11 @@ def _public(state: dict[str, Any]) -> dict[str, Any]:
 # -- answers --------------------------------------------------------------
 
 
-def _protocol(service: str, headers: Any) -> str:
-    if service == "s3":
-        return "s3"
-    if service == "ec2":
-        return "ec2"
-    if headers.get("X-Amz-Target") or service in JSON_SERVICES:
+def _protocol(signed: wire.SignedRequest) -> str:
+    """The protocol a fault answer speaks (EC2's query protocol has errors of its own)."""
+    if signed.service in ("s3", "ec2"):
+        return signed.service
+    if signed.protocol == "json" or signed.service in JSON_SERVICES:
         return "json"
     return "query"
 
@@ -239,54 +236,23 @@ def fault_answer(service: str, protocol: str, rule: dict[str, Any]) -> tuple[int
 # -- inside the server ----------------------------------------------------
 
 
-def s3_action(method: str, path: str, query: dict[str, list[str]]) -> str:
-    """The S3 API action of a path-style request: a bucket call, a listing, or an object call."""
-    bucket_call = _s3_call(method, path, query)
-    if bucket_call:
-        return bucket_call[0]
-    parts = [part for part in path.split("/") if part]
-    if len(parts) == 1:
-        # A bucket GET with no sub-resource lists its objects; POST ?delete deletes many.
-        if method == "GET":
-            if "versions" in query:
-                return "ListObjectVersions"
-            if "uploads" in query:
-                return "ListMultipartUploads"
-            return "ListObjectsV2" if query.get("list-type") == ["2"] else "ListObjects"
-        if method == "POST" and "delete" in query:
-            return "DeleteObjects"
-    return S3_OBJECT_VERBS.get(method, method)
-
-
-def _action(request: Any, service: str) -> str:
-    target = request.headers.get("X-Amz-Target", "")
-    if target:
-        return target.rsplit(".", 1)[-1]
-    url = urllib.parse.urlsplit(request.environ.get("RAW_URI") or request.full_path)
-    query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
-    if service == "s3":
-        return s3_action(request.method, urllib.parse.unquote(url.path), query)
-    form = urllib.parse.parse_qs(_read_body(request).decode("utf-8", "replace"))
-    form.update(query)
-    return form.get("Action", [""])[0]
-
-
 def _fault_for(request: Any) -> tuple[float, Optional[tuple[str, str, dict[str, Any]]]]:
     """(seconds to wait, the fault to answer or None) for ``request``."""
-    access_key, region, service = _credential_scope(request.headers)
-    if not service:
-        return 0.0, None
-    wait = 0.0
     with _LOCK:
         if not _RULES:
             return 0.0, None
-        call = {"service": service, "action": _action(request, service), "region": region, "access_key": access_key}
+    signed = wire.signed_request(request)
+    if signed is None:
+        return 0.0, None
+    wait = 0.0
+    call = {"service": signed.service, "action": signed.action, "region": signed.region, "access_key": signed.access_key}
+    with _LOCK:
         for state in _RULES:
             if state["fault"] == "latency":
                 if decide(state, call):
                     wait += delay_of(state)
             elif decide(state, call):
-                return wait, (service, _protocol(service, request.headers), dict(state))
+                return wait, (signed.service, _protocol(signed), dict(state))
     return wait, None
 
 
@@ -317,7 +283,7 @@ def _faults_view(request: Any, full_url: str, headers: Any) -> tuple[int, dict[s
             if error:
                 return 400, answer_headers, json.dumps({"error": f"{error}: {rule!r}"})
         with _LOCK:
-            _RULES[:] = [_state(rule) for rule in rules]
+            _RULES[:] = [rule_state(rule) for rule in rules]
     with _LOCK:
         return 200, answer_headers, json.dumps({"rules": [_public(state) for state in _RULES]})
 
@@ -328,12 +294,12 @@ def clear() -> None:
 
 
 def install() -> None:
-    """Wrap the view outermost (after lookup_events), so a faulted call is not an event."""
+    """Wrap the view outside api_calls' (install after it), so a faulted call is not an event."""
     if _ORIGINAL:
         return
     from moto.core.utils import convert_to_flask_response
 
     _ORIGINAL["view"] = convert_to_flask_response.__call__
     convert_to_flask_response.__call__ = _faulting_view
-    _hooks.on_reset(clear)
-    _hooks.control_path(FAULTS_PATH, _faults_view)
+    hooks.on_reset(clear)
+    hooks.control_path(FAULTS_PATH, _faults_view)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.local_aws.fidelity import _hooks, trail_status
-from tests.local_aws.fidelity.cloudtrail import _request_context, policy_allows
+from tests.local_aws.fidelity import hooks, trail_status
+from tests.local_aws.fidelity.cloudtrail import request_context, policy_allows
 
 # SNS's own error codes for what went wrong (Publish's AuthorizationError / NotFound).
 DENIED = "AuthorizationError"
@@ -51,7 +51,7 @@ def notify(trail: Any, account_id: str, region: str, key: str, events: list[dict
     topic = _topic(topic_arn)
     if topic is None:
         error = NOT_FOUND
-    elif not policy_allows(topic.policy, "SNS:Publish", topic_arn, _request_context(trail.account_id, trail.arn)):
+    elif not policy_allows(topic.policy, "SNS:Publish", topic_arn, request_context(trail.account_id, trail.arn)):
         error = DENIED
     else:
         parts = topic_arn.split(":")
@@ -70,4 +70,4 @@ def notify(trail: Any, account_id: str, region: str, key: str, events: list[dict
 
 
 def install() -> None:
-    _hooks.on_log_file(notify)
+    hooks.on_log_file(notify)

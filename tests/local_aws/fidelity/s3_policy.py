@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import urllib.parse
 from typing import Any, Optional
+
+from tests.local_aws.fidelity import wire
 
 _ORIGINAL: dict[str, Any] = {}
 SECURE_TRANSPORT = "aws:securetransport"
@@ -91,18 +92,13 @@ def denies(policy_text: Optional[bytes | str], action: str, resource: str, secur
     return None
 
 
-def _target(request: Any) -> Optional[tuple[str, str, str]]:
+def _target(signed: wire.SignedRequest) -> Optional[tuple[str, str, str]]:
     """(bucket, IAM action, resource ARN) of a path-style S3 request, or None."""
-    from tests.local_aws.fidelity.faults import s3_action
-
-    url = urllib.parse.urlsplit(request.environ.get("RAW_URI") or request.full_path)
-    path = urllib.parse.unquote(url.path)
-    parts = path.lstrip("/").split("/", 1)
+    parts = signed.path.lstrip("/").split("/", 1)
     if not parts[0]:
         return None
-    action = s3_action(request.method, path, urllib.parse.parse_qs(url.query, keep_blank_values=True))
     resource = f"arn:aws:s3:::{parts[0]}" + (f"/{parts[1]}" if len(parts) > 1 and parts[1] else "")
-    return parts[0], "s3:" + IAM_ACTIONS.get(action, action), resource
+    return parts[0], "s3:" + IAM_ACTIONS.get(signed.action, signed.action), resource
 
 
 def _bucket_policy(bucket: str) -> Optional[bytes]:
@@ -132,10 +128,9 @@ def _access_denied() -> Any:
 def _policy_view(self: Any, args: Any = None, **kwargs: Any) -> Any:
     from flask import request as flask_request
 
-    from tests.local_aws.fidelity.lookup_events import _credential_scope
-
-    if _credential_scope(flask_request.headers)[2] == "s3":
-        target = _target(flask_request)
+    signed = wire.signed_request(flask_request)
+    if signed is not None and signed.service == "s3":
+        target = _target(signed)
         if target and denies(_bucket_policy(target[0]), target[1], target[2], flask_request.is_secure) is not None:
             from moto.core.utils import normalize_request
             from moto.moto_api import recorder
@@ -163,7 +158,7 @@ def _get_permission(self: Any, action: str, resource: str) -> Any:
 
 
 def install() -> None:
-    """Wrap moto's view (inside lookup_events and faults: a refused bucket call is
+    """Wrap moto's view (inside api_calls and faults: a refused bucket call is
     still an event, and a faulted call never reaches the policy)."""
     if _ORIGINAL:
         return

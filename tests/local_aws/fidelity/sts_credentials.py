@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.local_aws.fidelity import _hooks
+from tests.local_aws.fidelity import hooks
 
 CREDENTIALS_PATH = "/moto-api/trailops/sts/credentials"
 
@@ -38,4 +38,4 @@ def _credentials_view(request: Any, full_url: str, headers: Any) -> tuple[int, d
 
 
 def install() -> None:
-    _hooks.control_path(CREDENTIALS_PATH, _credentials_view)
+    hooks.control_path(CREDENTIALS_PATH, _credentials_view)

@@ -20,7 +20,7 @@ import json
 import threading
 from typing import Any, Callable
 
-from tests.local_aws.fidelity import _hooks
+from tests.local_aws.fidelity import hooks
 
 _LOCK = threading.Lock()
 _STATUS: dict[str, dict[str, Any]] = {}
@@ -75,4 +75,4 @@ def install() -> None:
     if getattr(CloudTrailResponse.get_trail_status, "trailops_delivery_fields", False):
         return
     CloudTrailResponse.get_trail_status = _with_delivery_fields(CloudTrailResponse.get_trail_status)
-    _hooks.on_reset(clear)
+    hooks.on_reset(clear)
