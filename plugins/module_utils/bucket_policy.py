@@ -29,14 +29,20 @@ from typing import Callable
 from typing import Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import AnsibleS3Error
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import S3ErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import validate_bucket_name
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import TRANSIENT_ERROR_CODES
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import trail_arn
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_arn
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_reference_error
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils import policy_statements
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.policy_statements import sid_of
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.policy_statements import statements_of
 
 SERVICE_PRINCIPAL = "cloudtrail.amazonaws.com"
 # The user guide's (and the CloudTrail console's) Sids end in this date; using
@@ -127,7 +133,7 @@ def sid_misuse_error(policy: Optional[dict[str, Any]], owned: set[str]) -> Optio
     Sids without being CloudTrail's grant (an AWS Config grant or someone's
     Deny under our name), or ``None``. Such a statement is never rewritten."""
     for statement in statements_of(policy):
-        sid = _sid(statement)
+        sid = sid_of(statement)
         if sid not in owned:
             continue
         role = next((role for prefix, role in sorted(SID_ROLES.items(), key=lambda item: -len(item[0])) if sid.startswith(prefix)), None)
@@ -293,30 +299,14 @@ def parse_policy(text: Optional[str]) -> Optional[dict[str, Any]]:
     Raises ``InvalidBucketPolicyError`` for anything that is not a JSON object
     with a list or object ``Statement``: such a policy is never overwritten.
     """
-    if text is None:
-        return None
     try:
-        policy = json.loads(text)
-    except ValueError as e:
-        raise InvalidBucketPolicyError(message=f"bucket: the current bucket policy is not valid JSON ({e}); it was left untouched") from e
-    if not isinstance(policy, dict) or not isinstance(policy.get("Statement", []), (list, dict)):
-        raise InvalidBucketPolicyError(message="bucket: the current bucket policy is not a JSON policy document with a Statement list; it was left untouched")
-    return policy
-
-
-def statements_of(policy: Optional[dict[str, Any]]) -> list[Any]:
-    if not policy:
-        return []
-    statements = policy.get("Statement", [])
-    return [statements] if isinstance(statements, dict) else list(statements)
-
-
-def _sid(statement: Any) -> Optional[str]:
-    return statement.get("Sid") if isinstance(statement, dict) else None
+        return policy_statements.parse_policy(text, "bucket policy")
+    except policy_statements.PolicyDocumentError as e:
+        raise InvalidBucketPolicyError(message=f"bucket: {e}") from e
 
 
 def owned_statements(policy: Optional[dict[str, Any]], sids: set[str]) -> list[dict[str, Any]]:
-    return [statement for statement in statements_of(policy) if _sid(statement) in sids]
+    return [statement for statement in statements_of(policy) if sid_of(statement) in sids]
 
 
 def merge_policy(
@@ -332,7 +322,7 @@ def merge_policy(
     placed: set[str] = set()
     merged: list[Any] = []
     for statement in statements_of(current):
-        sid = _sid(statement)
+        sid = sid_of(statement)
         if sid not in owned:
             merged.append(statement)
         elif sid in wanted and sid not in placed:
@@ -381,7 +371,7 @@ def _same_statement(left: Any, right: Any) -> bool:
 
 
 def foreign_statements(policy: Optional[dict[str, Any]], owned: set[str]) -> list[Any]:
-    return [statement for statement in statements_of(policy) if _sid(statement) not in owned]
+    return [statement for statement in statements_of(policy) if sid_of(statement) not in owned]
 
 
 def missing_statements(policy: Optional[dict[str, Any]], expected: list[Any]) -> list[Any]:
@@ -392,7 +382,7 @@ def missing_statements(policy: Optional[dict[str, Any]], expected: list[Any]) ->
 
 
 def describe_statements(statements: list[Any]) -> str:
-    return ", ".join(_sid(statement) or json.dumps(statement, sort_keys=True) for statement in statements)
+    return ", ".join(sid_of(statement) or json.dumps(statement, sort_keys=True) for statement in statements)
 
 
 def backoff_delay(attempt: int) -> float:
@@ -503,3 +493,51 @@ def ensure_bucket_policy(
     raise InvalidBucketPolicyError(
         message=f"bucket: the policy of {bucket} was not settled after {MAX_WRITE_ATTEMPTS} attempts: {problem}; nothing more was written"
     )
+
+
+# -- the bucket_policy module's run -------------------------------------------
+
+
+def build_desired(module, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The statements to ensure (none for ``state: absent``). Calls STS only
+    when a trail is given by name and ``account_id`` is not set."""
+    if params["state"] == "absent":
+        return []
+    trails = params["trails"]
+    account_id = params["account_id"]
+    if trails_needing_account(trails):
+        if not module.region:
+            module.fail_json(msg="region: a region is needed to build the ARN of a trail given by name in trails; set region or give the trail's ARN")
+        if account_id is None:
+            account_id = get_aws_account_info(module)[0]
+    return desired_statements(
+        bucket=params["bucket"],
+        trail_arns=resolve_trail_arns(trails, module.region, account_id),
+        s3_key_prefix=params["s3_key_prefix"],
+        organization_id=params["organization_id"],
+        deny_insecure_transport=params["deny_insecure_transport"],
+        sid_suffix=params["sid_suffix"],
+    )
+
+
+def run(module) -> dict[str, Any]:
+    """The bucket_policy module's work, its parameters already checked with
+    ``validate_params``: the result to exit with. In check mode no write is
+    made and the result is the prediction."""
+    params = module.params
+    owned = set(owned_sids(params["sid_suffix"]).values())
+    try:
+        desired = build_desired(module, params)
+        # botocore's own retries would re-send a PutBucketPolicy merged from a
+        # stale read; ensure_bucket_policy retries writes itself, re-reading first.
+        client = module.client("s3", retry_decorator=transient_retry(), config={"retries": {"total_max_attempts": 1}})
+        changed, before, after = ensure_bucket_policy(client, params["bucket"], desired, owned, module.check_mode)
+    except (BucketNotFoundError, InvalidBucketPolicyError) as e:
+        module.fail_json(msg=e.message)
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+    result = dict(changed=changed, policy=after or {}, statements=owned_statements(after, owned))
+    if module._diff:
+        result["diff"] = dict(before=before or {}, after=after or {})
+    return result

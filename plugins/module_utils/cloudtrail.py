@@ -105,6 +105,11 @@ def parse_trail_reference(value: str, option: str) -> TrailReference:
     return TrailReference(value)
 
 
+def trail_arn(partition: str, region: str, account: str, name: str) -> str:
+    """The ARN CloudTrail gives the trail ``name`` made in ``region``."""
+    return f"arn:{partition}:cloudtrail:{region}:{account}:trail/{name}"
+
+
 def trail_reference_error(value: str, option: str) -> Optional[str]:
     """Why ``value`` is neither a trail name nor a trail ARN, or ``None``."""
     try:
@@ -218,9 +223,9 @@ def get_event_selectors(client, trail_name_or_arn: str) -> Optional[dict[str, An
 
 
 @CloudTrailErrorHandler.list_error_handler("get insight selectors", [])
-def get_insight_selectors(client, trail_arn: str) -> list[dict[str, Any]]:
+def get_insight_selectors(client, arn: str) -> list[dict[str, Any]]:
     try:
-        response = client.get_insight_selectors(aws_retry=True, TrailName=trail_arn)
+        response = client.get_insight_selectors(aws_retry=True, TrailName=arn)
     except is_boto3_error_code("InsightNotEnabledException"):
         return []
     return response.get("InsightSelectors") or []

@@ -25,8 +25,11 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.advanced_field
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.advanced_fields import allowed_values_text
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.advanced_fields import unknown_values
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import CloudTrailErrorHandler
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import cloudtrail_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import describe_trails
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_event_selectors
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_insight_selectors
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_client
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_of
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_reference_error
 
@@ -532,3 +535,108 @@ def put_event_selectors(client, trail_arn: str, selection: dict[str, list]) -> N
 @CloudTrailErrorHandler.common_error_handler("put insight selectors")
 def put_insight_selectors(client, trail_arn: str, insights: list[dict[str, Any]]) -> None:
     client.put_insight_selectors(aws_retry=True, TrailName=trail_arn, InsightSelectors=insights_to_api(insights))
+
+
+# -- the event_selectors module's run -----------------------------------------
+def run(module) -> dict[str, Any]:
+    """Bring the trail's selectors and Insights to the module's parameters
+    (already checked with ``parameter_problems``); the module's result. Fails
+    the module before any write when Insights lack the events they need; in
+    check mode no write is made and the result is the prediction."""
+    params = module.params
+    desired = desired_selection(params)
+    desired_insights = normalize_insights(params["insight_selectors"]) if params["insight_selectors"] is not None else None
+    if desired is not None and desired_insights:
+        problems = insight_prerequisite_problems(desired_insights, desired, "the given event selectors")
+        if problems:
+            module.fail_json(msg="; ".join(problems))
+
+    trail_name = params["trail_name"]
+    region_client = module.client("cloudtrail", retry_decorator=cloudtrail_retry())
+    # A trail ARN names its home region: read there too, and no lookup is needed.
+    client = home_region_client(module, region_client, module.region, {"HomeRegion": trail_home_region(trail_name)})
+    found = find_trail(client, trail_name)
+    if found is None:
+        region = trail_home_region(trail_name) or module.region
+        module.fail_json(msg=f"trail_name: no trail {trail_name!r} in {region} (name a trail of another region by its ARN)")
+    trail_arn, response = found
+    home_region = trail_home_region(trail_arn) or module.region
+    if client is region_client:
+        client = home_region_client(module, region_client, module.region, {"HomeRegion": home_region})
+    current = selection_from_api(response)
+
+    current_insights = None
+    if desired_insights is not None:
+        if desired is None and desired_insights:
+            problems = insight_prerequisite_problems(desired_insights, current, "the trail's current event selectors")
+            if problems:
+                module.fail_json(msg="; ".join(problems))
+        current_insights = insights_from_api(get_insight_selectors(client, trail_arn))
+
+    steps = plan(current, desired, current_insights, desired_insights)
+    if not module.check_mode:
+        if steps["put_insights_first"]:
+            put_insight_selectors(client, trail_arn, desired_insights)
+        if steps["put_event_selectors"]:
+            put_event_selectors(client, trail_arn, desired)
+        if steps["put_insight_selectors"] and not steps["put_insights_first"]:
+            put_insight_selectors(client, trail_arn, desired_insights)
+
+    result = dict(changed=steps["changed"], trail_arn=trail_arn, home_region=home_region, **steps["after"])
+    if module._diff:
+        result["diff"] = {"before": steps["before"], "after": steps["after"]}
+    return result
+
+
+# -- the modules' options ---------------------------------------------------
+_VALUES = dict(type="list", elements="str")
+
+
+def selector_argument_spec() -> dict[str, Any]:
+    """The options that describe a trail's selectors and Insights, shared by
+    the event_selectors and baseline modules."""
+    field_selector = dict(
+        field=dict(type="str", required=True),
+        equals=_VALUES,
+        starts_with=_VALUES,
+        ends_with=_VALUES,
+        not_equals=_VALUES,
+        not_starts_with=_VALUES,
+        not_ends_with=_VALUES,
+    )
+    return dict(
+        preset=dict(type="str", choices=sorted(PRESETS)),
+        event_selectors=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                read_write_type=dict(type="str", choices=list(READ_WRITE_TYPES), default="All"),
+                include_management_events=dict(type="bool", default=True),
+                exclude_management_event_sources=dict(type="list", elements="str"),
+                data_resources=dict(
+                    type="list",
+                    elements="dict",
+                    options=dict(
+                        type=dict(type="str", required=True),
+                        values=dict(type="list", elements="str", required=True),
+                    ),
+                ),
+            ),
+        ),
+        advanced_event_selectors=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                name=dict(type="str"),
+                field_selectors=dict(type="list", elements="dict", required=True, options=field_selector),
+            ),
+        ),
+        insight_selectors=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                insight_type=dict(type="str", required=True, choices=list(INSIGHT_TYPES)),
+                event_categories=dict(type="list", elements="str", choices=list(INSIGHT_EVENT_CATEGORIES)),
+            ),
+        ),
+    )

@@ -7,15 +7,20 @@
 
 The pure part: validate the parameters, normalize the trail CloudTrail returns
 and the trail the user asks for into the same snake_case dict, and turn the
-difference into the CloudTrail calls that close it. The rest: one wrapper per
-write call, plus the KMS and S3 reads that resolve and check what the user
-named before anything is written.
+difference into the CloudTrail calls that close it. Each trail setting is one
+``TrailSetting`` row of ``SETTINGS`` (option, API names, check, normalizers,
+default, how each request sends it, the errors that blame it); every one of
+those steps walks the rows. The rest: one wrapper per write call, plus the KMS
+and S3 reads that resolve and check what the user named before anything is
+written. What ``trail_info`` reads is in ``trail_info.py``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
+from typing import Callable
 from typing import Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
@@ -28,9 +33,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import CloudTrailErrorHandler
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import client_for_region
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import describe_trails
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_event_selectors
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_insight_selectors
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_trail
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_trail_status
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_client
@@ -41,51 +43,13 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail imp
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import foreign_trail_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import parse_trail_reference
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import read_caller
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_arn
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import insights_from_api
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import selection_from_api
 
 try:
     from botocore.exceptions import ClientError
 except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
-
-# The trail settings a user can set, as
-# (module option, key in the normalized trail, CreateTrail/UpdateTrail parameter).
-SETTINGS: tuple[tuple[str, str, str], ...] = (
-    ("s3_bucket_name", "s3_bucket_name", "S3BucketName"),
-    ("s3_key_prefix", "s3_key_prefix", "S3KeyPrefix"),
-    ("sns_topic_name", "sns_topic_arn", "SnsTopicName"),
-    ("kms_key_id", "kms_key_id", "KmsKeyId"),
-    ("cloudwatch_logs_log_group_arn", "cloud_watch_logs_log_group_arn", "CloudWatchLogsLogGroupArn"),
-    ("cloudwatch_logs_role_arn", "cloud_watch_logs_role_arn", "CloudWatchLogsRoleArn"),
-    ("include_global_service_events", "include_global_service_events", "IncludeGlobalServiceEvents"),
-    ("is_multi_region_trail", "is_multi_region_trail", "IsMultiRegionTrail"),
-    ("is_organization_trail", "is_organization_trail", "IsOrganizationTrail"),
-    ("enable_log_file_validation", "log_file_validation_enabled", "EnableLogFileValidation"),
-)
-
-# Options that an explicit empty string clears.
-CLEARABLE = ("s3_key_prefix", "sns_topic_name", "kms_key_id", "cloudwatch_logs_log_group_arn", "cloudwatch_logs_role_arn")
-
-# What a new trail gets for an option that is omitted: CloudTrail's own
-# CreateTrail defaults, except logging, which CreateTrail leaves off but a
-# trail exists to do (amazon.aws.cloudtrail and the console turn it on too).
-NEW_TRAIL_DEFAULTS: dict[str, Any] = {
-    "s3_key_prefix": None,
-    "sns_topic_arn": None,
-    "kms_key_id": None,
-    "cloud_watch_logs_log_group_arn": None,
-    "cloud_watch_logs_role_arn": None,
-    "include_global_service_events": True,
-    "is_multi_region_trail": False,
-    "is_organization_trail": False,
-    "log_file_validation_enabled": False,
-    "has_custom_event_selectors": False,
-    "has_insight_selectors": False,
-    "is_logging": True,
-    "tags": {},
-}
 
 S3_PREFIX_MAX = 200
 TAGS_MAX = 50
@@ -98,25 +62,12 @@ _SNS_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _KMS_KEY_ID = re.compile(r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})$")
 _KMS_ALIAS_NAME = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
 
-# CloudTrail's error codes for a setting it refused, and the option to name.
-_ERROR_OPTIONS: dict[str, tuple[str, str]] = {
-    "S3BucketDoesNotExistException": ("s3_bucket_name", "the bucket does not exist"),
-    "InsufficientS3BucketPolicyException": ("s3_bucket_name", "the bucket policy does not let CloudTrail write to the bucket"),
-    "InvalidS3BucketNameException": ("s3_bucket_name", "not a valid bucket name"),
-    "InvalidS3PrefixException": ("s3_key_prefix", "not a valid key prefix"),
-    "KmsKeyNotFoundException": ("kms_key_id", "the KMS key does not exist in the trail's region"),
-    "InvalidKmsKeyIdException": ("kms_key_id", "not a usable KMS key"),
-    "KmsKeyDisabledException": ("kms_key_id", "the KMS key is disabled"),
-    "InsufficientEncryptionPolicyException": ("kms_key_id", "the key policy does not let CloudTrail use the KMS key"),
-    "KmsException": ("kms_key_id", "KMS refused the key"),
-    "InsufficientSnsTopicPolicyException": ("sns_topic_name", "the topic does not exist or its policy does not let CloudTrail publish"),
-    "InvalidSnsTopicNameException": ("sns_topic_name", "not a valid SNS topic"),
-    "InvalidCloudWatchLogsLogGroupArnException": ("cloudwatch_logs_log_group_arn", "not a usable log group"),
-    "InvalidCloudWatchLogsRoleArnException": ("cloudwatch_logs_role_arn", "not a role CloudTrail can use"),
-    "CloudWatchLogsDeliveryUnavailableException": ("cloudwatch_logs_log_group_arn", "CloudTrail cannot deliver to the log group"),
-    "TrailAlreadyExistsException": ("name", "a trail with this name already exists"),
-    "InvalidTrailNameException": ("name", "not a valid trail name"),
-}
+# CloudTrail's error codes that blame the trail's name rather than a setting
+# (those are in each setting's row).
+_NAME_ERRORS: tuple[tuple[str, str], ...] = (
+    ("TrailAlreadyExistsException", "a trail with this name already exists"),
+    ("InvalidTrailNameException", "not a valid trail name"),
+)
 
 
 class TrailParameterError(Exception):
@@ -124,7 +75,7 @@ class TrailParameterError(Exception):
 
 
 # ---------------------------------------------------------------------------
-# Validation (no API call)
+# What one setting's row uses: checks (no API call) and normalizers
 # ---------------------------------------------------------------------------
 
 
@@ -165,13 +116,244 @@ def sns_topic_error(value: str) -> Optional[str]:
     return None
 
 
-def validate_trail_names(names: list[str]) -> None:
-    """For ``trail_info``: each entry a trail name or a trail ARN."""
-    for entry in names:
-        try:
-            validate_params({"name": entry, "state": "absent"})
-        except TrailParameterError as e:
-            raise TrailParameterError("trail_names" + str(e)[len("name"):]) from None
+def _quoting(check: Callable[[str], Optional[str]]) -> Callable[[str], Optional[str]]:
+    """A check whose message follows the value it refused."""
+
+    def quoted(value: str) -> Optional[str]:
+        problem = check(value)
+        return f"'{value}' {problem}" if problem else None
+
+    return quoted
+
+
+def _bucket_name_error(value: str) -> Optional[str]:
+    if _BUCKET_NAME.match(value):
+        return None
+    return f"'{value}' is not a valid bucket name: 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit"
+
+
+def _prefix_error(value: str) -> Optional[str]:
+    if len(value) > S3_PREFIX_MAX:
+        return f"must be at most {S3_PREFIX_MAX} characters long, not {len(value)}"
+    return None
+
+
+def sns_topic_arn(topic: str, trail_arn_: str) -> str:
+    """A topic named without its ARN lives in the trail's home region and account."""
+    if topic.startswith("arn:"):
+        return topic
+    details = parse_aws_arn(trail_arn_)
+    return f"arn:{details['partition']}:sns:{details['region']}:{details['account_id']}:{topic}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolved:
+    """What the plan knows beyond the options: the key ARN ``kms_key_id``
+    resolves to, and the trail's ARN (``None`` for a trail not created yet,
+    outside check mode)."""
+
+    kms_key_arn: Optional[str]
+    trail_arn: Optional[str]
+
+
+def _unset_as_none(value: Any) -> Any:
+    # CloudTrail leaves an unset setting out, or answers "" after a clear.
+    return value or None
+
+
+def _as_given(value: Any, resolved: Resolved) -> Any:  # pylint: disable=unused-argument
+    return value
+
+
+def _prefix_without_trailing_slash(value: str, resolved: Resolved) -> Optional[str]:  # pylint: disable=unused-argument
+    # A trailing slash would give object keys with '//' in them.
+    return value.rstrip("/") or None
+
+
+def _resolved_kms_key(value: str, resolved: Resolved) -> Optional[str]:  # pylint: disable=unused-argument
+    return resolved.kms_key_arn
+
+
+def _topic_arn(value: str, resolved: Resolved) -> str:
+    # Without the trail's ARN the topic's account and region are unknown: kept
+    # as given, CloudTrail resolves it.
+    return sns_topic_arn(value, resolved.trail_arn) if resolved.trail_arn else value
+
+
+def _topic_name(arn: str) -> str:
+    return arn.split(":")[-1]
+
+
+CREATE = "CreateTrail"
+UPDATE = "UpdateTrail"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrailSetting:
+    """One trail setting: how the user gives it, how CloudTrail returns it
+    and takes it, and how both become the normalized trail. Every function
+    below walks these rows, so a new setting is a new row (plus its docs).
+
+    - ``option``: the module option; ``key``: its key in the normalized trail;
+      ``api``: the CreateTrail/UpdateTrail parameter; ``field``: the member of
+      GetTrail's answer.
+    - ``new_trail_default``: what a new trail gets when the option is omitted
+      (CloudTrail's CreateTrail default).
+    - ``clearable``: ``""`` clears the setting (``None`` in the normalized
+      trail, ``""`` to UpdateTrail).
+    - ``check``: the rule a given value breaks, as the message after
+      ``"<option>: "``; run before any API call.
+    - ``normalize``: GetTrail's value as the normalized trail holds it;
+      ``desire``: the option's value (set, not cleared) likewise.
+    - ``given_in``: the calls that get the option as the user gave it rather
+      than normalized, because CloudTrail resolves it itself there.
+    - ``sent_with``: the key of a setting UpdateTrail must get together with
+      this one whenever either changes.
+    - ``shown_as``: a second key of the normalized trail derived from this one.
+    - ``errors``: CloudTrail's error codes that blame this option, with the rule.
+    """
+
+    option: str
+    key: str
+    api: str
+    field: str
+    new_trail_default: Any = None
+    clearable: bool = False
+    check: Optional[Callable[[str], Optional[str]]] = None
+    normalize: Callable[[Any], Any] = _unset_as_none
+    desire: Callable[[Any, Resolved], Any] = _as_given
+    given_in: frozenset[str] = frozenset()
+    sent_with: Optional[str] = None
+    shown_as: Optional[tuple[str, Callable[[Any], Any]]] = None
+    errors: tuple[tuple[str, str], ...] = ()
+
+    def normalized(self, value: Any) -> dict[str, Any]:
+        """This setting's keys of the normalized trail, for ``value``."""
+        entry = {self.key: value}
+        if self.shown_as:
+            shown_key, derive = self.shown_as
+            entry[shown_key] = derive(value) if value is not None else None
+        return entry
+
+
+SETTINGS: tuple[TrailSetting, ...] = (
+    TrailSetting(
+        "s3_bucket_name",
+        "s3_bucket_name",
+        "S3BucketName",
+        "S3BucketName",
+        check=_bucket_name_error,
+        errors=(
+            ("S3BucketDoesNotExistException", "the bucket does not exist"),
+            ("InsufficientS3BucketPolicyException", "the bucket policy does not let CloudTrail write to the bucket"),
+            ("InvalidS3BucketNameException", "not a valid bucket name"),
+        ),
+    ),
+    TrailSetting(
+        "s3_key_prefix",
+        "s3_key_prefix",
+        "S3KeyPrefix",
+        "S3KeyPrefix",
+        clearable=True,
+        check=_prefix_error,
+        desire=_prefix_without_trailing_slash,
+        errors=(("InvalidS3PrefixException", "not a valid key prefix"),),
+    ),
+    TrailSetting(
+        "kms_key_id",
+        "kms_key_id",
+        "KmsKeyId",
+        "KmsKeyId",
+        clearable=True,
+        check=_quoting(kms_key_error),
+        desire=_resolved_kms_key,
+        # The normalized trail holds the key ARN (what GetTrail returns, and
+        # the only form that compares); CreateTrail resolves an alias itself.
+        given_in=frozenset({CREATE}),
+        errors=(
+            ("KmsKeyNotFoundException", "the KMS key does not exist in the trail's region"),
+            ("InvalidKmsKeyIdException", "not a usable KMS key"),
+            ("KmsKeyDisabledException", "the KMS key is disabled"),
+            ("InsufficientEncryptionPolicyException", "the key policy does not let CloudTrail use the KMS key"),
+            ("KmsException", "KMS refused the key"),
+        ),
+    ),
+    TrailSetting(
+        "sns_topic_name",
+        "sns_topic_arn",
+        "SnsTopicName",
+        "SnsTopicARN",
+        clearable=True,
+        check=_quoting(sns_topic_error),
+        desire=_topic_arn,
+        # CloudTrail takes a topic name or ARN and places a name in the
+        # trail's account and region itself.
+        given_in=frozenset({CREATE, UPDATE}),
+        shown_as=("sns_topic_name", _topic_name),
+        errors=(
+            ("InsufficientSnsTopicPolicyException", "the topic does not exist or its policy does not let CloudTrail publish"),
+            ("InvalidSnsTopicNameException", "not a valid SNS topic"),
+        ),
+    ),
+    TrailSetting(
+        "cloudwatch_logs_log_group_arn",
+        "cloud_watch_logs_log_group_arn",
+        "CloudWatchLogsLogGroupArn",
+        "CloudWatchLogsLogGroupArn",
+        clearable=True,
+        check=_quoting(lambda value: _arn_error(value, "logs", "log-group", "a CloudWatch Logs log group")),
+        # CloudTrail wants the log group and the role together, or neither.
+        sent_with="cloud_watch_logs_role_arn",
+        errors=(
+            ("InvalidCloudWatchLogsLogGroupArnException", "not a usable log group"),
+            ("CloudWatchLogsDeliveryUnavailableException", "CloudTrail cannot deliver to the log group"),
+        ),
+    ),
+    TrailSetting(
+        "cloudwatch_logs_role_arn",
+        "cloud_watch_logs_role_arn",
+        "CloudWatchLogsRoleArn",
+        "CloudWatchLogsRoleArn",
+        clearable=True,
+        check=_quoting(lambda value: _arn_error(value, "iam", "role", "an IAM role")),
+        sent_with="cloud_watch_logs_log_group_arn",
+        errors=(("InvalidCloudWatchLogsRoleArnException", "not a role CloudTrail can use"),),
+    ),
+    TrailSetting(
+        "include_global_service_events",
+        "include_global_service_events",
+        "IncludeGlobalServiceEvents",
+        "IncludeGlobalServiceEvents",
+        new_trail_default=True,
+        normalize=bool,
+    ),
+    TrailSetting("is_multi_region_trail", "is_multi_region_trail", "IsMultiRegionTrail", "IsMultiRegionTrail", new_trail_default=False, normalize=bool),
+    TrailSetting("is_organization_trail", "is_organization_trail", "IsOrganizationTrail", "IsOrganizationTrail", new_trail_default=False, normalize=bool),
+    TrailSetting(
+        "enable_log_file_validation",
+        "log_file_validation_enabled",
+        "EnableLogFileValidation",
+        "LogFileValidationEnabled",
+        new_trail_default=False,
+        normalize=bool,
+    ),
+)
+
+
+def new_trail_defaults() -> dict[str, Any]:
+    """What a new trail gets for an omitted option: CloudTrail's own CreateTrail
+    defaults, except logging, which CreateTrail leaves off but a trail exists
+    to do (amazon.aws.cloudtrail and the console turn it on too)."""
+    defaults: dict[str, Any] = {}
+    for setting in SETTINGS:
+        defaults.update(setting.normalized(setting.new_trail_default))
+    defaults.update(has_custom_event_selectors=False, has_insight_selectors=False, is_logging=True, tags={})
+    return defaults
+
+
+# ---------------------------------------------------------------------------
+# Validation (no API call)
+# ---------------------------------------------------------------------------
 
 
 def validate_params(params: dict[str, Any]) -> None:
@@ -191,27 +373,13 @@ def validate_params(params: dict[str, Any]) -> None:
     if params["state"] == "absent":
         return
 
-    bucket = params.get("s3_bucket_name")
-    if bucket is not None and not _BUCKET_NAME.match(bucket):
-        raise TrailParameterError(
-            f"s3_bucket_name: '{bucket}' is not a valid bucket name: 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit"
-        )
-    prefix = params.get("s3_key_prefix")
-    if prefix and len(prefix) > S3_PREFIX_MAX:
-        raise TrailParameterError(f"s3_key_prefix: must be at most {S3_PREFIX_MAX} characters long, not {len(prefix)}")
-
-    checks = (
-        ("kms_key_id", kms_key_error),
-        ("sns_topic_name", sns_topic_error),
-        ("cloudwatch_logs_log_group_arn", lambda v: _arn_error(v, "logs", "log-group", "a CloudWatch Logs log group")),
-        ("cloudwatch_logs_role_arn", lambda v: _arn_error(v, "iam", "role", "an IAM role")),
-    )
-    for option, check in checks:
-        value = params.get(option)
-        if value:
-            problem = check(value)
-            if problem:
-                raise TrailParameterError(f"{option}: '{value}' {problem}")
+    for setting in SETTINGS:
+        value = params.get(setting.option)
+        if value is None or setting.check is None or (setting.clearable and value == ""):
+            continue
+        problem = setting.check(value)
+        if problem:
+            raise TrailParameterError(f"{setting.option}: {problem}")
 
     group, role = params.get("cloudwatch_logs_log_group_arn"), params.get("cloudwatch_logs_role_arn")
     if (group is None) != (role is None) or (group == "") != (role == ""):
@@ -242,42 +410,19 @@ def trail_name(name_or_arn: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-def trail_arn(partition: str, region: str, account: str, name: str) -> str:
-    return f"arn:{partition}:cloudtrail:{region}:{account}:trail/{name}"
-
-
-def sns_topic_arn(topic: str, trail_arn_: str) -> str:
-    """A topic named without its ARN lives in the trail's home region and account."""
-    if topic.startswith("arn:"):
-        return topic
-    details = parse_aws_arn(trail_arn_)
-    return f"arn:{details['partition']}:sns:{details['region']}:{details['account_id']}:{topic}"
-
-
 def normalize_trail(trail: dict[str, Any], status: Optional[dict[str, Any]], tags: Optional[dict[str, str]]) -> dict[str, Any]:
     """The trail as GetTrail, GetTrailStatus and ListTags describe it, in snake_case;
     an unset optional setting is ``None`` whatever way CloudTrail leaves it out."""
-    topic_arn = trail.get("SnsTopicARN") or None
-    return {
-        "name": trail["Name"],
-        "trail_arn": trail["TrailARN"],
-        "home_region": home_region_of(trail),
-        "s3_bucket_name": trail.get("S3BucketName"),
-        "s3_key_prefix": trail.get("S3KeyPrefix") or None,
-        "sns_topic_name": topic_arn.split(":")[-1] if topic_arn else None,
-        "sns_topic_arn": topic_arn,
-        "kms_key_id": trail.get("KmsKeyId") or None,
-        "cloud_watch_logs_log_group_arn": trail.get("CloudWatchLogsLogGroupArn") or None,
-        "cloud_watch_logs_role_arn": trail.get("CloudWatchLogsRoleArn") or None,
-        "include_global_service_events": bool(trail.get("IncludeGlobalServiceEvents")),
-        "is_multi_region_trail": bool(trail.get("IsMultiRegionTrail")),
-        "is_organization_trail": bool(trail.get("IsOrganizationTrail")),
-        "log_file_validation_enabled": bool(trail.get("LogFileValidationEnabled")),
-        "has_custom_event_selectors": bool(trail.get("HasCustomEventSelectors")),
-        "has_insight_selectors": bool(trail.get("HasInsightSelectors")),
-        "is_logging": bool((status or {}).get("IsLogging")),
-        "tags": dict(tags or {}),
-    }
+    normalized: dict[str, Any] = {"name": trail["Name"], "trail_arn": trail["TrailARN"], "home_region": home_region_of(trail)}
+    for setting in SETTINGS:
+        normalized.update(setting.normalized(setting.normalize(trail.get(setting.field))))
+    normalized.update(
+        has_custom_event_selectors=bool(trail.get("HasCustomEventSelectors")),
+        has_insight_selectors=bool(trail.get("HasInsightSelectors")),
+        is_logging=bool((status or {}).get("IsLogging")),
+        tags=dict(tags or {}),
+    )
+    return normalized
 
 
 def desired_settings(params: dict[str, Any], kms_key_arn: Optional[str], trail_arn_: Optional[str]) -> dict[str, Any]:
@@ -288,22 +433,13 @@ def desired_settings(params: dict[str, Any], kms_key_arn: Optional[str], trail_a
     places an SNS topic given by name; without it (a new trail outside check
     mode) the topic is kept as given, CloudTrail resolves it.
     """
+    resolved = Resolved(kms_key_arn, trail_arn_)
     desired: dict[str, Any] = {}
-    for option, key, _api in SETTINGS:
-        value = params.get(option)
+    for setting in SETTINGS:
+        value = params.get(setting.option)
         if value is None:
             continue
-        if option in CLEARABLE and value == "":
-            desired[key] = None
-        elif option == "s3_key_prefix":
-            # A trailing slash would give object keys with '//' in them.
-            desired[key] = value.rstrip("/") or None
-        elif option == "kms_key_id":
-            desired[key] = kms_key_arn
-        elif option == "sns_topic_name":
-            desired[key] = sns_topic_arn(value, trail_arn_) if trail_arn_ else value
-        else:
-            desired[key] = value
+        desired[setting.key] = None if setting.clearable and value == "" else setting.desire(value, resolved)
     if params.get("enable_logging") is not None:
         desired["is_logging"] = params["enable_logging"]
     return desired
@@ -331,12 +467,13 @@ def predict_after(
     that does not exist yet (``before`` is ``None``).
     """
     if before is None:
-        after = dict(NEW_TRAIL_DEFAULTS, **(new_trail or {}))
+        after = dict(new_trail_defaults(), **(new_trail or {}))
         after["tags"] = {}
     else:
         after = dict(before)
     after.update(desired)
-    after["sns_topic_name"] = after["sns_topic_arn"].split(":")[-1] if after.get("sns_topic_arn") else None
+    for setting in SETTINGS:
+        after.update(setting.normalized(after.get(setting.key)))
     after["tags"] = desired_tags(after["tags"], tags, purge_tags)
     return after
 
@@ -346,19 +483,22 @@ def predict_after(
 # ---------------------------------------------------------------------------
 
 
+def _request_value(setting: TrailSetting, call: str, after: dict[str, Any], params: dict[str, Any]) -> Any:
+    """The value ``call`` gets for ``setting``: the normalized one, or the
+    option as given where the row says CloudTrail resolves it itself. The raw
+    ``params`` are read only for such rows."""
+    given = params.get(setting.option) if call in setting.given_in else None
+    return after[setting.key] if given is None else given
+
+
 def create_trail_params(name: str, params: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """CreateTrail's parameters: the options as the user gave them (CloudTrail
-    resolves aliases and topic names itself), booleans from the predicted trail."""
+    """CreateTrail's parameters: every setting the predicted trail has (an
+    unset one is left out), as each row says to send it."""
     request: dict[str, Any] = {"Name": name}
-    for option, key, api in SETTINGS:
-        if option in CLEARABLE:
-            value = params.get(option)
-            if value:
-                request[api] = value.rstrip("/") if option == "s3_key_prefix" else value
-        elif option == "s3_bucket_name":
-            request[api] = params[option]
-        else:
-            request[api] = after[key]
+    for setting in SETTINGS:
+        value = _request_value(setting, CREATE, after, params)
+        if value is not None and value != "":
+            request[setting.api] = value
     if after["tags"]:
         request["TagsList"] = ansible_dict_to_boto3_tag_list(after["tags"])
     return request
@@ -367,25 +507,16 @@ def create_trail_params(name: str, params: dict[str, Any], after: dict[str, Any]
 def update_trail_params(before: dict[str, Any], after: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     """UpdateTrail's parameters for the settings that differ; ``{}`` when none.
 
-    A cleared setting is sent as ``""``. The CloudWatch Logs pair is always
-    sent together, as CloudTrail wants both or neither.
+    A cleared setting is sent as ``""``; a setting ``sent_with`` another is
+    sent whenever either changes.
     """
+    by_key = {setting.key: setting for setting in SETTINGS}
+    changed = [setting for setting in SETTINGS if before[setting.key] != after[setting.key]]
+    changed += [by_key[setting.sent_with] for setting in changed if setting.sent_with and by_key[setting.sent_with] not in changed]
     request: dict[str, Any] = {}
-    for option, key, api in SETTINGS:
-        if before[key] == after[key]:
-            continue
-        if after[key] is None:
-            request[api] = ""
-        elif option == "kms_key_id":
-            request[api] = after[key]
-        elif option == "sns_topic_name":
-            request[api] = params[option]
-        else:
-            request[api] = after[key]
-    pair = ("CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn")
-    if any(api in request for api in pair):
-        request[pair[0]] = after["cloud_watch_logs_log_group_arn"] or ""
-        request[pair[1]] = after["cloud_watch_logs_role_arn"] or ""
+    for setting in changed:
+        value = _request_value(setting, UPDATE, after, params) if after[setting.key] is not None else None
+        request[setting.api] = "" if value is None else value
     if request:
         request["Name"] = before["trail_arn"]
     return request
@@ -424,9 +555,11 @@ def explain_error(error: AnsibleAWSError) -> Optional[str]:
     if not isinstance(exception, ClientError):
         return None
     code = exception.response.get("Error", {}).get("Code", "")
-    if code not in _ERROR_OPTIONS:
+    blamed = {error: ("name", rule) for error, rule in _NAME_ERRORS}
+    blamed.update({error: (setting.option, rule) for setting in SETTINGS for error, rule in setting.errors})
+    if code not in blamed:
         return None
-    option, rule = _ERROR_OPTIONS[code]
+    option, rule = blamed[code]
     detail = exception.response.get("Error", {}).get("Message", "")
     return f"{option}: {rule} ({code}: {detail})"
 
@@ -602,20 +735,48 @@ def ensure_trail(module, params: dict[str, Any]) -> tuple[bool, dict[str, Any], 
             raise TrailParameterError(f"s3_bucket_name: the bucket '{bucket}' does not exist")
 
     new_trail = None if before else _new_trail_identity(module, params, name, region, bucket)
+    after = plan_present(before, params, kms_key_arn, new_trail)
+    changed = before != after
+    if module.check_mode or not changed:
+        return changed, before or {}, after
+
+    arn = apply_present(client, write_client, name, params, before, after)
+    return True, before or {}, read_trail(client, arn, home_client_for) or {}
+
+
+def plan_present(
+    before: Optional[dict[str, Any]], params: dict[str, Any], kms_key_arn: Optional[str], new_trail: Optional[dict[str, Any]]
+) -> dict[str, Any]:
+    """The normalized trail once ``params`` are applied to ``before`` (pure).
+    ``new_trail`` names a trail that does not exist yet (see predict_after)."""
     arn = before["trail_arn"] if before else new_trail["trail_arn"]
     desired = desired_settings(params, kms_key_arn, arn)
     after = predict_after(before, desired, params.get("tags"), params["purge_tags"], new_trail)
     if after["is_multi_region_trail"] and not after["include_global_service_events"]:
         raise TrailParameterError("include_global_service_events: a multi-region trail must include global service events")
+    return after
 
-    changed = before != after
-    if module.check_mode or not changed:
-        return changed, before or {}, after
 
+def present_steps(before: Optional[dict[str, Any]], after: dict[str, Any], params: dict[str, Any]) -> list[str]:
+    """The CloudTrail write calls apply_present makes, in order (pure)."""
     if before is None:
-        created = create_trail(client, create_trail_params(name, params, after))
-        arn = created["TrailARN"]
+        steps = ["CreateTrail"]
     else:
+        steps = ["UpdateTrail"] if update_trail_params(before, after, params) else []
+        to_add, to_remove = tag_changes(before["tags"], after["tags"])
+        steps += ["RemoveTags"] if to_remove else []
+        steps += ["AddTags"] if to_add else []
+    action = logging_change(before, after)
+    steps += {"start": ["StartLogging"], "stop": ["StopLogging"]}.get(action or "", [])
+    return steps
+
+
+def apply_present(client, write_client, name: str, params: dict[str, Any], before: Optional[dict[str, Any]], after: dict[str, Any]) -> str:
+    """Make the writes that take ``before`` to ``after``; the trail's ARN."""
+    if before is None:
+        arn = create_trail(client, create_trail_params(name, params, after))["TrailARN"]
+    else:
+        arn = before["trail_arn"]
         request = update_trail_params(before, after, params)
         if request:
             update_trail(write_client, request)
@@ -629,58 +790,4 @@ def ensure_trail(module, params: dict[str, Any]) -> tuple[bool, dict[str, Any], 
         start_logging(write_client, arn)
     elif action == "stop":
         stop_logging(write_client, arn)
-
-    return True, before or {}, read_trail(client, arn, home_client_for) or {}
-
-
-def _iso_time(value: Any) -> Optional[str]:
-    if not value:
-        return None
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def delivery_status(status: Optional[dict[str, Any]]) -> dict[str, Any]:
-    """What GetTrailStatus says of log file delivery; kept apart from
-    ``normalize_trail`` because it changes by itself and must never count as drift."""
-    status = status or {}
-    return {
-        "latest_delivery_time": _iso_time(status.get("LatestDeliveryTime")),
-        "latest_delivery_error": status.get("LatestDeliveryError") or None,
-        "latest_notification_error": status.get("LatestNotificationError") or None,
-        "latest_cloudwatch_logs_delivery_error": status.get("LatestCloudWatchLogsDeliveryError") or None,
-        "start_logging_time": _iso_time(status.get("StartLoggingTime")),
-        "stop_logging_time": _iso_time(status.get("StopLoggingTime")),
-    }
-
-
-def describe_trail_details(module, names: Optional[list[str]], include_shadow_trails: bool) -> list[dict[str, Any]]:
-    """Every trail DescribeTrails shows in the module's region (or the named
-    ones), each normalized like ``trail`` returns it, with its event selectors,
-    insight selectors, status and tags read through its home region."""
-    region = module.region
-    clients = {region: client_for_region(module, region)}
-
-    def home_client(home: str):
-        if home not in clients:
-            clients[home] = client_for_region(module, home)
-        return clients[home]
-
-    trails = describe_trails(clients[region], names or None, include_shadow_trails)
-    arns_by_home: dict[str, list[str]] = {}
-    for trail in trails:
-        arns_by_home.setdefault(home_region_of(trail), []).append(trail["TrailARN"])
-    tags: dict[str, dict[str, str]] = {}
-    for home, arns in arns_by_home.items():
-        tags.update(list_tags(home_client(home), arns))
-
-    details = []
-    for trail in trails:
-        client = home_client(home_region_of(trail))
-        arn = trail["TrailARN"]
-        status = get_trail_status(client, arn)
-        entry = normalize_trail(trail, status, tags.get(arn, {}))
-        entry.update(delivery_status(status))
-        entry.update(selection_from_api(get_event_selectors(client, arn) or {}))
-        entry["insight_selectors"] = insights_from_api(get_insight_selectors(client, arn))
-        details.append(entry)
-    return details
+    return arn

@@ -40,11 +40,23 @@ try:
 except ImportError:
     HAS_CRYPTOGRAPHY = False
 
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import client_for_region
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import cloudtrail_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_trail
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_of
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_reference_error
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.s3_objects import DEFAULT_MAX_CONCURRENCY
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.s3_objects import ObjectReader
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.s3_objects import client_config
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.s3_objects import max_concurrency_error
 
 SIGNATURE_ALGORITHM = "SHA256withRSA"
 HASH_ALGORITHM = "SHA-256"
@@ -676,3 +688,118 @@ def validate_log_file(s3, report: Report, log_file: dict[str, Any], hashed: Opti
         report.fail(LOG_FILE_MODIFIED, key, "its SHA-256 differs from the one in the digest")
     else:
         report.log_files["valid"] += 1
+
+
+# -- the validate_logs module's run -------------------------------------------
+
+
+def check_parameters(params: dict[str, Any], now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    """(start, end), or ValidateLogsParameterError naming the option; no API call."""
+    problem = trail_reference_error(params["trail_name"], "trail_name")
+    if problem:
+        raise ValidateLogsParameterError(problem)
+    for account_id in params["account_ids"]:
+        if not (len(account_id) == 12 and account_id.isdigit()):
+            raise ValidateLogsParameterError(f"account_ids: each must be 12 digits (got {account_id!r})")
+    problem = max_concurrency_error(params.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
+    if problem:
+        raise ValidateLogsParameterError(problem)
+    return time_range(params["start_time"], params["end_time"], now)
+
+
+def _last_part(folder: str) -> str:
+    return folder.rstrip("/").rsplit("/", 1)[-1]
+
+
+def scopes_of(s3, trail: dict[str, Any], account_ids: Collection[str], regions: Collection[str]) -> list[tuple[str, str, str]]:
+    """(account id, region, digest folder) of every place the trail's digests are in."""
+    bucket = trail["S3BucketName"]
+    prefix = trail.get("S3KeyPrefix")
+    trail_account = parse_aws_arn(trail["TrailARN"])["account_id"]
+    roots = []
+    if trail.get("IsOrganizationTrail"):
+        for org_folder in list_folders(s3, bucket, logs_root(prefix)):
+            org_id = _last_part(org_folder)
+            if not org_id.startswith("o-"):
+                continue
+            for account_folder in list_folders(s3, bucket, org_folder):
+                account_id = _last_part(account_folder)
+                if not account_ids or account_id in account_ids:
+                    roots.append((account_id, account_root(prefix, account_id, org_id)))
+    else:
+        roots.append((trail_account, account_root(prefix, trail_account)))
+    scopes = []
+    for account_id, root in roots:
+        if trail.get("IsMultiRegionTrail"):
+            found = [_last_part(folder) for folder in list_folders(s3, bucket, f"{root}CloudTrail-Digest/")]
+        else:
+            found = [home_region_of(trail)]
+        for region in sorted(found):
+            if not regions or region in regions:
+                scopes.append((account_id, region, digest_folder(root, region)))
+    return scopes
+
+
+def validate(module, trail: dict[str, Any], start: datetime.datetime, end: datetime.datetime) -> Report:
+    """Every digest of the trail in every scope, and the log files they list."""
+    pool = module.params["max_concurrency"]
+    s3 = module.client("s3", retry_decorator=transient_retry(), config=client_config(pool))
+    report = Report()
+    keys_by_region: dict[str, PublicKeys] = {}
+
+    def keys_for(region: str) -> PublicKeys:
+        # Each region signs with its own keys; ListPublicKeys is asked in the digest's region.
+        if region not in keys_by_region:
+            keys_by_region[region] = PublicKeys(lambda low, high: list_public_keys(client_for_region(module, region), low, high), start, end)
+        return keys_by_region[region]
+
+    with ObjectReader(s3, pool, retry_decorator=transient_retry) as reader:
+        for account_id, region, folder in scopes_of(s3, trail, module.params["account_ids"], module.params["regions"]):
+            report.scopes.append({"account_id": account_id, "region": region, "folder": folder})
+            validate_scope(s3, report, trail["S3BucketName"], folder, trail["Name"], home_region_of(trail), start, end, keys_for(region), reader)
+    return report
+
+
+def run(module) -> dict[str, Any]:
+    """The validate_logs module's work: the result to exit with. Fails the
+    module, with a verdict, when nothing could be read or validated, and when
+    validation failed and ``fail_on_invalid`` is set."""
+    empty: dict[str, Any] = {"verdict": "not_validated", "summary": {}, "failures": [], "information": []}
+    try:
+        start, end = check_parameters(module.params, datetime.datetime.now(datetime.timezone.utc))
+    except ValidateLogsParameterError as e:
+        module.fail_json(msg=str(e), **empty)
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"), **empty)
+
+    name = module.params["trail_name"]
+    found = empty
+    try:
+        trail = get_trail(module.client("cloudtrail", retry_decorator=cloudtrail_retry()), name)
+        if trail is None:
+            module.fail_json(msg=f"trail_name: no trail {name!r} in this region (a trail of another region needs its ARN)", **empty)
+        found = dict(empty, trail_arn=trail["TrailARN"], s3_bucket=trail["S3BucketName"])
+        if not trail.get("LogFileValidationEnabled"):
+            module.fail_json(
+                msg=f"Log file validation is not enabled for trail {trail['Name']}: CloudTrail writes no digest files for it, so there is nothing to validate.",
+                **found,
+            )
+        report = validate(module, trail, start, end)
+    except AnsibleAWSError as e:
+        # What could not be read is a verdict too: the playbook reports it per account.
+        located = {key: found[key] for key in ("trail_arn", "s3_bucket") if key in found}
+        if e.exception:
+            module.fail_json_aws(e.exception, msg=e.message, verdict="unreadable", summary={}, failures=[], information=[], **located)
+        module.fail_json(msg=e.message, verdict="unreadable", summary={}, failures=[], information=[], **located)
+
+    summary = report.summary(start, end)
+    result = {"trail_arn": found["trail_arn"], "s3_bucket": found["s3_bucket"], "changed": False}
+    result.update(verdict=verdict(summary, report.failures), summary=summary, failures=report.failures, information=report.information)
+    if result["verdict"] == "not_validated":
+        module.fail_json(
+            msg=f"No digest files of trail {trail['Name']} end between {summary['start_time']} and {summary['end_time']}: nothing was validated.", **result
+        )
+    if result["verdict"] == "invalid" and module.params["fail_on_invalid"]:
+        kinds = sorted({failure["kind"] for failure in report.failures})
+        module.fail_json(msg=f"Log file integrity validation failed: {len(report.failures)} failure(s) ({', '.join(kinds)}).", **result)
+    return result

@@ -179,44 +179,12 @@ statements:
   elements: dict
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import DEFAULT_SID_SUFFIX
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import BucketNotFoundError
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import InvalidBucketPolicyError
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import desired_statements
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import ensure_bucket_policy
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import owned_sids
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import owned_statements
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import resolve_trail_arns
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import trails_needing_account
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import run
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import validate_params
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
-
-
-def build_desired(module, params):
-    """The statements to ensure (none for ``state: absent``). Calls STS only
-    when a trail is given by name and ``account_id`` is not set."""
-    if params["state"] == "absent":
-        return []
-    trails = params["trails"]
-    account_id = params["account_id"]
-    if trails_needing_account(trails):
-        if not module.region:
-            module.fail_json(msg="region: a region is needed to build the ARN of a trail given by name in trails; set region or give the trail's ARN")
-        if account_id is None:
-            account_id = get_aws_account_info(module)[0]
-    return desired_statements(
-        bucket=params["bucket"],
-        trail_arns=resolve_trail_arns(trails, module.region, account_id),
-        s3_key_prefix=params["s3_key_prefix"],
-        organization_id=params["organization_id"],
-        deny_insecure_transport=params["deny_insecure_transport"],
-        sid_suffix=params["sid_suffix"],
-    )
 
 
 def main():
@@ -231,28 +199,10 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleAWSModule(argument_spec=with_hidden_access_key(argument_spec), supports_check_mode=True)
-    params = module.params
-
-    error = validate_params(params)
+    error = validate_params(module.params)
     if error:
         module.fail_json(msg=error)
-
-    owned = set(owned_sids(params["sid_suffix"]).values())
-    try:
-        desired = build_desired(module, params)
-        # botocore's own retries would re-send a PutBucketPolicy merged from a
-        # stale read; ensure_bucket_policy retries writes itself, re-reading first.
-        client = module.client("s3", retry_decorator=transient_retry(), config={"retries": {"total_max_attempts": 1}})
-        changed, before, after = ensure_bucket_policy(client, params["bucket"], desired, owned, module.check_mode)
-    except (BucketNotFoundError, InvalidBucketPolicyError) as e:
-        module.fail_json(msg=e.message)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
-
-    result = dict(changed=changed, policy=after or {}, statements=owned_statements(after, owned))
-    if module._diff:
-        result["diff"] = dict(before=before or {}, after=after or {})
-    module.exit_json(**result)
+    module.exit_json(**run(module))
 
 
 if __name__ == "__main__":

@@ -223,8 +223,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import TrailParameterError
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import describe_trail_details
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import validate_trail_names
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail_info import describe_trail_details
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail_info import validate_trail_names
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
 
 

@@ -12,6 +12,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import cloudtrail as ct
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import trail as tr
+from ansible_collections.trailops.cloudtrail.plugins.module_utils import trail_info
 
 ACCOUNT = "123456789012"
 ARN = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/main-trail"
@@ -23,7 +24,7 @@ TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:deliveries"
 
 
 def params(**overrides):
-    base = {option: None for option, _key, _api in tr.SETTINGS}
+    base = {setting.option: None for setting in tr.SETTINGS}
     base.update(name="main-trail", state="present", enable_logging=None, tags=None, purge_tags=True)
     base.update(overrides)
     return base
@@ -145,9 +146,9 @@ def test_validate_params_accepts(overrides):
 
 
 def test_validate_trail_names_names_the_option():
-    tr.validate_trail_names(["abc", ARN])
+    trail_info.validate_trail_names(["abc", ARN])
     with pytest.raises(tr.TrailParameterError, match=r"^trail_names: 'a\.\.b'"):
-        tr.validate_trail_names(["abc", "a..b"])
+        trail_info.validate_trail_names(["abc", "a..b"])
 
 
 # -- normalization --------------------------------------------------------------
@@ -213,7 +214,7 @@ def test_desired_tags(have, tags, purge, expected):
 def test_predict_new_trail_uses_documented_defaults():
     identity = {"name": "main-trail", "trail_arn": ARN, "home_region": "us-east-1", "s3_bucket_name": "logs"}
     after = tr.predict_after(None, tr.desired_settings(params(s3_bucket_name="logs", tags={"a": "b"}), None, ARN), {"a": "b"}, True, identity)
-    assert after == dict(tr.NEW_TRAIL_DEFAULTS, sns_topic_name=None, tags={"a": "b"}, **identity)
+    assert after == dict(tr.new_trail_defaults(), sns_topic_name=None, tags={"a": "b"}, **identity)
 
 
 def test_predict_existing_trail_keeps_what_is_omitted():

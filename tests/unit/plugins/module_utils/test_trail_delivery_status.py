@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import delivery_status
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail_info import delivery_status
 
 WHEN = datetime.datetime(2024, 5, 1, 12, 5, tzinfo=datetime.timezone.utc)
 STARTED = datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.timezone.utc)

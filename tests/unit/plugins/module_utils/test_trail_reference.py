@@ -12,7 +12,7 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils import cloudtr
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import event_selectors as es
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import trail as tr
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import ValidateLogsParameterError
-from ansible_collections.trailops.cloudtrail.plugins.modules import validate_logs as vl_module
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import check_parameters
 
 ACCOUNT = "123456789012"
 
@@ -82,7 +82,7 @@ def bucket_policy_problem(value):
 def validate_logs_problem(value):
     params = {"trail_name": value, "start_time": "2026-01-01T00:00:00Z", "end_time": None, "account_ids": [], "regions": []}
     try:
-        vl_module.check_parameters(params, datetime.datetime(2026, 1, 2, tzinfo=datetime.timezone.utc))
+        check_parameters(params, datetime.datetime(2026, 1, 2, tzinfo=datetime.timezone.utc))
     except ValidateLogsParameterError as e:
         return str(e)
     return None
