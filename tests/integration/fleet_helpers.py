@@ -58,10 +58,11 @@ def organization_ous(aws) -> dict[str, str]:
     return {ou["Name"]: ou["Id"] for ou in org.list_organizational_units_for_parent(ParentId=root_id)["OrganizationalUnits"]}
 
 
-def account_client(aws, account: str, service: str, region: str = REGION):
-    """A boto3 client acting in ``account`` through its role, as fleet.yml does."""
+def account_client(aws, account: str, service: str, region: str = REGION, session_name: str = "fleet-test"):
+    """A boto3 client acting in ``account`` through its role, as fleet.yml does,
+    under the role session ``session_name``."""
     credentials = aws.client("sts", region).assume_role(
-        RoleArn=ROLE_ARN_TEMPLATE.format(account_id=account), RoleSessionName="fleet-test"
+        RoleArn=ROLE_ARN_TEMPLATE.format(account_id=account), RoleSessionName=session_name
     )["Credentials"]
     return aws.client(
         service,

@@ -145,7 +145,7 @@ def fleet_job(project):
 
 def test_fleet_job_applies_the_baseline_in_every_account(project, fleet_job):
     assert (fleet_job.status, fleet_job.rc) == ("successful", 0), fleet_job.output()
-    assert fleet_job.hosts_with("runner_on_ok", "Note what the run did in the account") == set(project.members)
+    assert fleet_job.hosts_with("runner_on_ok", "Apply the baseline") == set(project.members)
     stats = fleet_job.stats
     assert stats["failures"] == {} and stats["dark"] == {}
     assert set(stats["changed"]) == set(project.members)
@@ -164,7 +164,7 @@ def test_check_job_writes_the_drift_report_where_extravars_say(project, fleet_jo
     )
     calls = project.aws.stop_recording()
     assert (job.status, job.rc) == ("successful", 0), job.output()
-    assert job.hosts_with("runner_on_ok", "Note the account's drift") == set(project.members)
+    assert job.hosts_with("runner_on_ok", "Apply the baseline") == set(project.members)
     assert [c for c in calls if c.is_write and c.action != "AssumeRole"] == []
     with open(os.path.join(report_dir, "drift_report.json"), encoding="utf-8") as handle:
         report = json.load(handle)
@@ -178,7 +178,7 @@ def test_check_job_writes_the_drift_report_where_extravars_say(project, fleet_jo
     [
         # `region` is not a variable of the playbooks: the job has no region.
         ({"region": REGION, "fleet_trail_name": TRAIL}, "no region: set fleet_region"),
-        # The trail role's argument spec rejects a setting that is not a boolean.
+        # The baseline module rejects a setting that is not a boolean; the fleet names the trail role's variable.
         ({"fleet_region": REGION, "fleet_trail_name": TRAIL, "trail_enable_logging": "sometimes"}, "trail_enable_logging"),
     ],
     ids=["wrong-variable-name", "wrong-value"],

@@ -124,8 +124,16 @@ def test_delete_refuses_a_bucket_holding_other_objects(aws, run_playbook):
     assert _writes(calls) == []
     assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket="trailops-owned")["Contents"]) == sorted(ours + theirs)
 
-    # Only CloudTrail's own files left: the bucket the role made is deleted as asked.
+    # Deleted, their objects are still there as old versions (the bucket is versioned) and a delete takes those too:
+    # still refused, until every version of them is gone.
     s3.delete_objects(Bucket="trailops-owned", Delete={"Objects": [{"Key": key} for key in theirs]})
+    refused = _run(run_playbook, "log_bucket", dict(bucket, log_bucket_state="absent", log_bucket_delete=True))
+    assert refused.returncode != 0 and "holds 2 objects outside CloudTrail's own prefixes" in refused.stdout, refused.stdout
+    listed = s3.list_object_versions(Bucket="trailops-owned")
+    versions = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in listed.get("Versions", []) + listed.get("DeleteMarkers", []) if v["Key"] in theirs]
+    s3.delete_objects(Bucket="trailops-owned", Delete={"Objects": versions})
+
+    # Only CloudTrail's own files left: the bucket the role made is deleted as asked.
     deleted = _run(run_playbook, "log_bucket", dict(bucket, log_bucket_state="absent", log_bucket_delete=True))
     assert deleted.returncode == 0, deleted.stdout + deleted.stderr
     assert "trailops-owned" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
@@ -158,7 +166,7 @@ def test_sse_kms_is_not_downgraded_without_the_variable(aws, run_playbook):
     refused = _run(run_playbook, "log_bucket", dict(bucket, log_bucket_kms_key_id=""))
     calls = aws.stop_recording()
     assert refused.returncode != 0
-    assert "log_bucket_encryption_downgrade is false" in refused.stdout, refused.stdout
+    assert "log_bucket_encryption_downgrade: is false" in refused.stdout, refused.stdout
     assert _writes(calls) == []
     rules = aws.client("s3").get_bucket_encryption(Bucket="trailops-kms")["ServerSideEncryptionConfiguration"]["Rules"]
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
@@ -166,9 +174,9 @@ def test_sse_kms_is_not_downgraded_without_the_variable(aws, run_playbook):
 
 def test_tag_limits_fail_before_any_write(aws, run_playbook):
     for tags, message in (
-        ({f"k{i}": "v" for i in range(51)}, "trail_tags: a trail has at most 50 tags (got 51)"),
+        ({f"k{i}": "v" for i in range(51)}, "trail_tags: a trail takes at most 50 tags, not 51"),
         ({"team": None}, "trail_tags: a tag value must be a string, not null (keys team)"),
-        ({"k" * 129: "v"}, "trail_tags: a tag key has at most 128 characters"),
+        ({"k" * 129: "v"}, "must be 1 to 128 characters long"),
     ):
         aws.start_recording()
         result = _run(run_playbook, "trail", _trail("team-a", trail_tags=tags))

@@ -110,6 +110,7 @@ ROLE_CASES = [
     ("trail role multi-region not a bool", "trail", {"trail_name": "t-one", "trail_is_multi_region_trail": "sometimes"}, ["trail_is_multi_region_trail"]),
     ("trail role unknown preset", "trail", {"trail_name": "t-one", "trail_event_selectors_preset": "everything"}, ["trail_event_selectors_preset"]),
     ("trail role tags not a dict", "trail", {"trail_name": "t-one", "trail_tags": ["a"]}, ["trail_tags"]),
+    ("trail role unknown variable", "trail", {"trail_name": "t-one", "trail_kms_key_creat": True}, ["trail_kms_key_creat", "nothing was written"]),
     (
         "trail role key created and given",
         "trail",

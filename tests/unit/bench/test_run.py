@@ -13,7 +13,8 @@ def _spread(median: float) -> dict:
 
 def _report(ours: float, theirs: float, share: float) -> dict:
     entry = {"ours no change": _spread(ours), "amazon.aws no change": _spread(theirs),
-             "ours drift check": _spread(ours), "amazon.aws drift check": _spread(theirs)}
+             "ours drift check": _spread(ours), "amazon.aws drift check": _spread(theirs),
+             "ours create": ours * 2, "amazon.aws create": theirs * 2}
     return {
         "fleet": {"sizes": {"1": entry, "50": entry}},
         "history": [{"regions": 1, "events_per_second": 100 * share, "share": share, "ceiling": 100}],
@@ -23,17 +24,20 @@ def _report(ours: float, theirs: float, share: float) -> dict:
 @pytest.mark.parametrize(
     "ours, theirs, share, fleet_word, history_word",
     [
-        (10.0, 20.0, 0.9, "met", "met"),
-        (10.0, 10.0, 0.89, "missed by 2.0x", "missed"),
-        (30.0, 20.0, 1.0, "missed by 3.0x", "met"),
+        (5.0, 20.0, 0.9, "met", "met"),
+        (6.0, 10.0, 0.89, "missed by 2.0x", "missed"),
+        (9.0, 10.0, 1.0, "missed by 3.0x", "met"),
     ],
 )
 def test_verdict_judges_the_largest_fleet_and_each_history_run(ours, theirs, share, fleet_word, history_word):
+    """No change and drift check at most 0.3 of theirs; the first run at most 0.7."""
     lines = run.verdict(_report(ours, theirs, share))
-    assert len(lines) == 3
+    assert len(lines) == 4
     assert all("N = 50" in line and line.endswith(fleet_word + (f" (ratio {ours / theirs:.2f})." if fleet_word != "met" else "."))
                for line in lines[:2]), lines
-    assert lines[2].endswith(f": {history_word}."), lines
+    assert "create" in lines[2] and "target at most 0.70" in lines[2]
+    assert lines[2].endswith("met.") == (ours / theirs <= 0.7), lines[2]
+    assert lines[3].endswith(f": {history_word}."), lines
 
 
 @pytest.mark.parametrize(
