@@ -128,9 +128,9 @@ except ImportError:
 from ansible import constants as C
 from ansible.errors import AnsibleParserError
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import transient_retry
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.accounts import AccountsOptionError
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.accounts import account_from_organizations
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.accounts import check_options
@@ -153,7 +153,7 @@ class InventoryModule(AWSInventoryBase):
         return self.client("organizations", region=self.region or "us-east-1")
 
     @staticmethod
-    @AWSRetry.jittered_backoff()
+    @transient_retry()
     def _paginate(client, operation, key, **params):
         return client.get_paginator(operation).paginate(**params).build_full_result().get(key, [])
 

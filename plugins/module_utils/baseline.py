@@ -20,9 +20,9 @@ selectors predate it, and the small adapters below fit them to it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from typing import Callable
@@ -37,13 +37,14 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils import kms_key
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import log_bucket
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import sns_topic
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import trail
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.clients import Clients
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import caller_account_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_event_selectors
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_insight_selectors
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import read_caller
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import KNOWN_AFTER_RUN
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import check_account_id
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import PartPlan
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.policy_statements import trail_sid_suffix
@@ -51,7 +52,6 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.policy_stateme
 # The parts in the order their writes are made.
 PART_ORDER = ("log_bucket", "bucket_policy", "kms_key", "sns_topic", "cloudwatch_logs", "trail", "event_selectors")
 
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}")
 
 
@@ -163,24 +163,19 @@ _COMBINATIONS: tuple[tuple[Callable[[dict[str, Any]], bool], str, str], ...] = (
 def check(params: dict[str, Any]) -> None:
     """Raise ParameterError for the first option that breaks a rule: each
     part's own rules, then those between options. No call is made."""
-    account_id = params.get("account_id")
-    if account_id and not _ACCOUNT_ID.fullmatch(account_id):
-        raise ParameterError("account_id", f"an AWS account id is 12 digits (got {account_id!r}); nothing was written")
-    for broken, option, rule in _COMBINATIONS:
-        if broken(params):
-            raise ParameterError(option, f"{rule}; nothing was written")
     try:
+        if params.get("account_id"):
+            check_account_id(params["account_id"])
+        for broken, option, rule in _COMBINATIONS:
+            if broken(params):
+                raise ParameterError(option, rule)
         trail.validate_params(_trail_params(params))
-    except trail.TrailParameterError as e:
-        option, dummy, rule = str(e).partition(": ")
-        raise ParameterError(option, f"{rule}; nothing was written") from None
-    if params["state"] == "absent":
-        return
-    problems = event_selectors.parameter_problems(_selector_params(params))
-    if problems:
-        option, dummy, rule = problems[0].partition(": ")
-        option = {"preset": "event_selectors_preset"}.get(option, option)
-        raise ParameterError(option, f"{rule}; nothing was written")
+        if params["state"] == "absent":
+            return
+        event_selectors.validate_params(_selector_params(params))
+    except ParameterError as e:
+        option = {"preset": "event_selectors_preset"}.get(e.option, e.option)
+        raise ParameterError(option, f"{e.message}; nothing was written") from None
     selectors = _selector_params(params)
     desired = event_selectors.desired_selection(selectors)
     if desired is not None and selectors["insight_selectors"]:
@@ -370,12 +365,10 @@ class _TrailPart:
             return PartPlan(before, None, ["DeleteTrail"] if before else [])
         request = cls.request(params, upstream)
         kms_key_arn = upstream.get("kms_key_id", upstream.get("given_kms_key_arn")) or None
-        new_trail = None if before else {"name": where.trail_name, "trail_arn": where.trail_arn, "home_region": where.region, "s3_bucket_name": upstream["bucket"]}
-        try:
-            after = trail.plan_present(before, request, kms_key_arn, new_trail)
-        except trail.TrailParameterError as e:
-            option, dummy, rule = str(e).partition(": ")
-            raise ParameterError(option, rule) from None
+        new_trail = None if before else {
+            "name": where.trail_name, "trail_arn": where.trail_arn, "home_region": where.region, "s3_bucket_name": upstream["bucket"]
+        }
+        after = trail.plan_present(before, request, kms_key_arn, new_trail)
         return PartPlan(before, after, trail.present_steps(before, after, request), {"request": request})
 
     @staticmethod
@@ -448,37 +441,6 @@ PARTS: dict[str, Any] = {"log_bucket": log_bucket, "kms_key": kms_key, "sns_topi
 # ---------------------------------------------------------------------------
 # Clients and the account
 # ---------------------------------------------------------------------------
-class Clients:
-    """boto3 clients for the home region, made once each (under a lock: the
-    reads run in threads), with the collection's retry policy."""
-
-    def __init__(self, module, region: str, credentials: Optional[dict[str, str]] = None) -> None:
-        self._module = module
-        self._region = region
-        # An assumed role's credentials go to each client directly, never into
-        # module.params, whose values Ansible may echo back.
-        self._credentials = credentials or {}
-        self._clients: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, service: str):
-        with self._lock:
-            if service not in self._clients:
-                if service == "s3-policy":
-                    # botocore's own retries would re-send a PutBucketPolicy merged
-                    # from a stale read; ensure_bucket_policy retries, re-reading first.
-                    self._clients[service] = self._module.client(
-                        "s3",
-                        region=self._region,
-                        retry_decorator=transient_retry(),
-                        config={"retries": {"total_max_attempts": 1}},
-                        **self._credentials,
-                    )
-                else:
-                    self._clients[service] = self._module.client(service, region=self._region, retry_decorator=transient_retry(), **self._credentials)
-            return self._clients[service]
-
-
 def _assume_role(sts_client, role_arn: str, session_name: str, duration: int) -> dict[str, Any]:
     """AssumeRole's answer; a refusal names the role (the fleet's report says
     which account's role could not be assumed)."""
@@ -490,13 +452,13 @@ def _assume_role(sts_client, role_arn: str, session_name: str, duration: int) ->
     return assume()
 
 
-def find_where(module, params: dict[str, Any], region: str) -> tuple[Where, dict[str, str]]:
+def find_where(module, clients: Clients, params: dict[str, Any], region: str) -> tuple[Where, dict[str, str]]:
     """The account and partition the run acts in: the assumed role's (whose
     answer names them, so no other call is made), else the credentials'; and
     the assumed role's credentials for the clients. Refuses any other account
     than ``account_id``."""
     credentials: dict[str, str] = {}
-    sts = module.client("sts", region=region, retry_decorator=transient_retry())
+    sts = clients("sts")
     if params.get("assume_role_arn"):
         answer = _assume_role(sts, params["assume_role_arn"], params["assume_role_session_name"], params["assume_role_duration_seconds"])
         given = answer["Credentials"]
@@ -545,7 +507,7 @@ def _read_all(client_for, specs: dict[str, dict[str, Any]], where: Where) -> dic
     jobs: dict[str, Callable[[], Any]] = {"bucket": bucket_and_policy, "trail": trail_and_selectors}
     for part in ("kms_key", "sns_topic", "cloudwatch_logs"):
         if part in specs:
-            jobs[part] = (lambda p: lambda: PARTS[p].read(client_for, specs[p], where))(part)
+            jobs[part] = functools.partial(PARTS[part].read, client_for, specs[part], where)
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         futures = {name: pool.submit(job) for name, job in jobs.items()}
         answers = {name: future.result() for name, future in futures.items()}
@@ -630,9 +592,10 @@ def run(module, params: dict[str, Any]) -> dict[str, Any]:
     """The whole run; the module's result."""
     check(params)
     region = module.region
-    where, credentials = find_where(module, params, region)
+    clients = Clients(module, region)
+    where, credentials = find_where(module, clients, params, region)
     specs = part_specs(params, where)
-    client_for = Clients(module, region, credentials)
+    client_for = clients.acting_with(credentials) if credentials else clients
     current = _read_all(client_for, specs, where)
     plans = plan_all(current, specs, params, where)
     if not module.check_mode and any(plan.changed for plan in plans.values()):
@@ -666,4 +629,3 @@ def result(plans: dict[str, PartPlan], where: Where, bucket: str, diff: bool) ->
             for part in changed_parts
         ]
     return outcome
-

@@ -36,10 +36,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.s3 import AnsibleS3Erro
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import S3ErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import validate_bucket_name
 
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import TRANSIENT_ERROR_CODES
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import TRANSIENT_ERROR_CODES
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_arn
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_reference_error
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import parse_trail_reference
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import check_account_id
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import check_s3_key_prefix
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import transient_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import policy_statements
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.policy_statements import sid_of
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.policy_statements import statements_of
@@ -51,7 +54,6 @@ SERVICE_PRINCIPAL = "cloudtrail.amazonaws.com"
 DEFAULT_SID_SUFFIX = "20150319"
 DEFAULT_POLICY_VERSION = "2012-10-17"
 
-MAX_S3_KEY_PREFIX = 200
 # S3 rejects a bucket policy over 20 KB; checked before the write so the
 # message can say why.
 MAX_POLICY_BYTES = 20 * 1024
@@ -70,7 +72,6 @@ BACKOFF_BASE = 0.5
 BACKOFF_CAP = 10.0
 
 _SID_SUFFIX = re.compile(r"^[A-Za-z0-9]*$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 
 
@@ -147,45 +148,37 @@ def sid_misuse_error(policy: Optional[dict[str, Any]], owned: set[str]) -> Optio
 
 
 # ---------------------------------------------------------------- validation
-def validate_params(params: dict[str, Any]) -> Optional[str]:
-    """The first problem with the module's parameters, naming the parameter
-    and the rule, or ``None``. Runs before any API call."""
+def validate_params(params: dict[str, Any]) -> None:
+    """Raise ``ParameterError`` for the first parameter that breaks a rule.
+    Runs before any API call."""
     bucket_error = validate_bucket_name(params["bucket"])
     if bucket_error:
-        return f"bucket: {bucket_error} (got {params['bucket']!r})"
+        raise ParameterError("bucket", f"{bucket_error} (got {params['bucket']!r})")
 
     suffix = params.get("sid_suffix")
     if suffix is None or len(suffix) > MAX_SID_SUFFIX or not _SID_SUFFIX.match(suffix):
-        return f"sid_suffix: only ASCII letters and digits, at most {MAX_SID_SUFFIX} characters (got {suffix!r})"
+        raise ParameterError("sid_suffix", f"only ASCII letters and digits, at most {MAX_SID_SUFFIX} characters (got {suffix!r})")
 
     if params.get("state", "present") == "absent":
-        return None
+        return
 
     trails = params.get("trails") or []
     if not trails:
-        return "trails: at least one trail (name or ARN) is required when state is present"
+        raise ParameterError("trails", "at least one trail (name or ARN) is required when state is present")
     for trail in trails:
         # A trail of another account is no error here: a shared log bucket
         # lets the trails of many accounts deliver to it.
-        error = trail_reference_error(trail, "trails")
-        if error:
-            return error
+        parse_trail_reference(trail, "trails")
 
     account_id = params.get("account_id")
-    if account_id is not None and not _ACCOUNT_ID.match(account_id):
-        return f"account_id: an AWS account id is 12 digits (got {account_id!r})"
+    if account_id is not None:
+        check_account_id(account_id)
 
     organization_id = params.get("organization_id")
     if organization_id is not None and not _ORGANIZATION_ID.match(organization_id):
-        return f"organization_id: an organization id is 'o-' and 10 to 32 lowercase letters or digits (got {organization_id!r})"
+        raise ParameterError("organization_id", f"an organization id is 'o-' and 10 to 32 lowercase letters or digits (got {organization_id!r})")
 
-    prefix = params.get("s3_key_prefix")
-    if prefix:
-        if len(prefix) > MAX_S3_KEY_PREFIX:
-            return f"s3_key_prefix: at most {MAX_S3_KEY_PREFIX} characters (got {len(prefix)})"
-        if prefix.startswith("/"):
-            return f"s3_key_prefix: must not start with '/' (got {prefix!r})"
-    return None
+    check_s3_key_prefix(params.get("s3_key_prefix"))
 
 
 # ---------------------------------------------------------------- trails
@@ -507,7 +500,7 @@ def build_desired(module, params: dict[str, Any]) -> list[dict[str, Any]]:
     account_id = params["account_id"]
     if trails_needing_account(trails):
         if not module.region:
-            module.fail_json(msg="region: a region is needed to build the ARN of a trail given by name in trails; set region or give the trail's ARN")
+            raise ParameterError("region", "a region is needed to build the ARN of a trail given by name in trails; set region or give the trail's ARN")
         if account_id is None:
             account_id = get_aws_account_info(module)[0]
     return desired_statements(

@@ -25,8 +25,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_ar
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import REGION
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import check_account_id
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import transient_retry
 
 # ListTags accepts at most this many trail ARNs per call.
 LIST_TAGS_BATCH = 20
@@ -36,7 +40,7 @@ LIST_TAGS_BATCH = 20
 _TRAIL_NAME = re.compile(r"[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*")
 # arn:<partition>:cloudtrail:<region>:<account>:trail/<name>, matched whole.
 _TRAIL_ARN = re.compile(
-    r"arn:(?P<partition>aws(?:-[a-z]+)*):cloudtrail:(?P<region>[a-z]{2}(?:-[a-z]+)+-[0-9]+):(?P<account>[0-9]{12}):trail/(?P<name>.*)",
+    rf"arn:(?P<partition>aws(?:-[a-z]+)*):cloudtrail:(?P<region>{REGION}):(?P<account>[0-9]{{12}}):trail/(?P<name>.*)",
     re.DOTALL,
 )
 TRAIL_ARN_FORM = "arn:<partition>:cloudtrail:<region>:<account id>:trail/<name>"
@@ -82,26 +86,21 @@ class TrailReference:
     account: Optional[str] = None
 
 
-class TrailReferenceError(ValueError):
-    """A trail name or ARN that CloudTrail would not accept; the message
-    starts with the option."""
-
-
 def parse_trail_reference(value: str, option: str) -> TrailReference:
-    """``value`` as a trail name or trail ARN, or ``TrailReferenceError``
+    """``value`` as a trail name or trail ARN, or ``ParameterError``
     naming ``option``. The one check every module makes, so that they all
     accept and reject the same names and ARNs."""
     if value.startswith("arn:"):
         match = _TRAIL_ARN.fullmatch(value)
         if not match:
-            raise TrailReferenceError(f"{option}: {value!r} is not a trail ARN ({TRAIL_ARN_FORM})")
+            raise ParameterError(option, f"{value!r} is not a trail ARN ({TRAIL_ARN_FORM})")
         problem = trail_name_error(match["name"])
         if problem:
-            raise TrailReferenceError(f"{option}: {value!r} is not a trail ARN: the trail name in it {problem}")
+            raise ParameterError(option, f"{value!r} is not a trail ARN: the trail name in it {problem}")
         return TrailReference(match["name"], value, match["partition"], match["region"], match["account"])
     problem = trail_name_error(value)
     if problem:
-        raise TrailReferenceError(f"{option}: {value!r} is not a valid trail name: it {problem}")
+        raise ParameterError(option, f"{value!r} is not a valid trail name: it {problem}")
     return TrailReference(value)
 
 
@@ -111,10 +110,11 @@ def trail_arn(partition: str, region: str, account: str, name: str) -> str:
 
 
 def trail_reference_error(value: str, option: str) -> Optional[str]:
-    """Why ``value`` is neither a trail name nor a trail ARN, or ``None``."""
+    """Why ``value`` is neither a trail name nor a trail ARN, or ``None``:
+    for the checks that collect every problem (event selectors)."""
     try:
         parse_trail_reference(value, option)
-    except TrailReferenceError as e:
+    except ParameterError as e:
         return str(e)
     return None
 
@@ -148,27 +148,9 @@ def home_region_of(trail: dict[str, Any]) -> Optional[str]:
     return details.get("region") or None
 
 
-# Transient answers AWSRetry does not retry by itself: JSON services (CloudTrail,
-# KMS) throttle with ThrottlingException, S3 with SlowDown, and a 5xx answer
-# without an AWS error document (a load balancer's 502/504) has its status as code.
-TRANSIENT_ERROR_CODES = ["ThrottlingException", "SlowDown", "500", "502", "503", "504"]
-
-
-def transient_retry():
-    """AWSRetry's jittered backoff, also on the transient answers above: up to
-    10 retries, each after a random wait of up to 1, 2, 4, ... 30 seconds."""
-    return AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30, catch_extra_error_codes=TRANSIENT_ERROR_CODES)
-
-
-def cloudtrail_retry():
-    """The retry decorator every CloudTrail client is built with (CloudTrail
-    allows 1 write call a second)."""
-    return transient_retry()
-
-
 def client_for_region(module, region: str):
     """A CloudTrail client for ``region`` with the module's connection options."""
-    return module.client("cloudtrail", region=region, retry_decorator=cloudtrail_retry())
+    return module.client("cloudtrail", region=region, retry_decorator=transient_retry())
 
 
 @CloudTrailErrorHandler.list_error_handler("get trail")
@@ -270,8 +252,10 @@ def caller_account_error(account_id: Optional[str], caller_account: str) -> Opti
     for ``account_id``, or ``None``."""
     if account_id is None or account_id == "":
         return None
-    if not re.fullmatch(r"[0-9]{12}", account_id):
-        return f"account_id: an AWS account id is 12 digits (got {account_id!r})"
+    try:
+        check_account_id(account_id)
+    except ParameterError as e:
+        return str(e)
     if account_id != caller_account:
         return (
             f"account_id: the task is meant for account {account_id}, but its credentials act in account {caller_account}:"

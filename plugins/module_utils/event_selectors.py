@@ -25,7 +25,8 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.advanced_field
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.advanced_fields import allowed_values_text
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.advanced_fields import unknown_values
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import CloudTrailErrorHandler
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import cloudtrail_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import transient_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import describe_trails
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_event_selectors
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_insight_selectors
@@ -408,6 +409,15 @@ def parameter_problems(params: dict[str, Any]) -> list[str]:
     return problems
 
 
+def validate_params(params: dict[str, Any]) -> None:
+    """``ParameterError`` for everything ``parameter_problems`` finds, in one
+    message: a playbook with several broken selectors learns of all of them
+    in one run. The error names the first problem's option."""
+    problems = parameter_problems(params)
+    if problems:
+        raise ParameterError.of(problems)
+
+
 # -- Insights prerequisites -------------------------------------------------
 def effective_selection(selection: dict[str, list]) -> dict[str, list]:
     """What a selection logs: a trail that reports no selectors at all logs CloudTrail's default."""
@@ -540,19 +550,19 @@ def put_insight_selectors(client, trail_arn: str, insights: list[dict[str, Any]]
 # -- the event_selectors module's run -----------------------------------------
 def run(module) -> dict[str, Any]:
     """Bring the trail's selectors and Insights to the module's parameters
-    (already checked with ``parameter_problems``); the module's result. Fails
-    the module before any write when Insights lack the events they need; in
-    check mode no write is made and the result is the prediction."""
+    (already checked with ``validate_params``); the module's result. Raises
+    ``ParameterError`` before any call when Insights lack the events they
+    need; in check mode no write is made and the result is the prediction."""
     params = module.params
     desired = desired_selection(params)
     desired_insights = normalize_insights(params["insight_selectors"]) if params["insight_selectors"] is not None else None
     if desired is not None and desired_insights:
         problems = insight_prerequisite_problems(desired_insights, desired, "the given event selectors")
         if problems:
-            module.fail_json(msg="; ".join(problems))
+            raise ParameterError.of(problems)
 
     trail_name = params["trail_name"]
-    region_client = module.client("cloudtrail", retry_decorator=cloudtrail_retry())
+    region_client = module.client("cloudtrail", retry_decorator=transient_retry())
     # A trail ARN names its home region: read there too, and no lookup is needed.
     client = home_region_client(module, region_client, module.region, {"HomeRegion": trail_home_region(trail_name)})
     found = find_trail(client, trail_name)

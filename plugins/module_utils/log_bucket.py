@@ -49,8 +49,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import bucket_policy
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import caller_account_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import read_caller
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import transient_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import PartPlan
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
 
@@ -168,9 +168,10 @@ def check(spec: dict[str, Any], where: Optional[Where] = None) -> None:
         raise ParameterError(
             option(spec, "lifecycle_storage_class"), f"must be one of {', '.join(STORAGE_CLASSES)} (got {storage_class!r}); nothing was written"
         )
-    problem = bucket_policy.validate_params(policy_params(spec))
-    if problem:
-        raise _renamed(spec, f"{problem}; nothing was written")
+    try:
+        bucket_policy.validate_params(policy_params(spec))
+    except ParameterError as e:
+        raise _renamed(spec, f"{e}; nothing was written") from None
 
 
 def policy_params(spec: dict[str, Any]) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 # Copyright: Contributors to the trailops.cloudtrail project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What every part of the account baseline shares: where it is, the plan a
-planner returns, and the one error a parameter check raises.
+"""What every part of the account baseline shares: where it is and the plan
+a planner returns (the one error a parameter check raises is
+``parameters.ParameterError``).
 
 Each part (log bucket, bucket policy, KMS key, SNS topic, CloudWatch Logs,
 trail, event selectors) has its own file with four functions of the same
@@ -61,12 +62,3 @@ class PartPlan:
 
     def result(self) -> dict[str, Any]:
         return {"changed": self.changed, "before": self.before, "after": self.after}
-
-
-class ParameterError(ValueError):
-    """A parameter that breaks a rule, found before any call. The message
-    names the option and the rule."""
-
-    def __init__(self, option: str, message: str) -> None:
-        super().__init__(f"{option}: {message}")
-        self.option = option

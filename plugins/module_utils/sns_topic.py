@@ -29,7 +29,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import policy_statements as ps
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import PartPlan
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
 

@@ -38,25 +38,25 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail imp
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_client
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_of
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import list_tags
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import TrailReferenceError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import caller_account_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import foreign_trail_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import parse_trail_reference
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import read_caller
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_arn
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import check_account_id
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import s3_key_prefix_rule
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import transient_retry
 
 try:
     from botocore.exceptions import ClientError
 except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
-S3_PREFIX_MAX = 200
 TAGS_MAX = 50
 TAG_KEY_MAX = 128
 TAG_VALUE_MAX = 256
 
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _SNS_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _KMS_KEY_ID = re.compile(r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})$")
@@ -68,10 +68,6 @@ _NAME_ERRORS: tuple[tuple[str, str], ...] = (
     ("TrailAlreadyExistsException", "a trail with this name already exists"),
     ("InvalidTrailNameException", "not a valid trail name"),
 )
-
-
-class TrailParameterError(Exception):
-    """A parameter broke a rule; the message names the parameter and the rule."""
 
 
 # ---------------------------------------------------------------------------
@@ -130,12 +126,6 @@ def _bucket_name_error(value: str) -> Optional[str]:
     if _BUCKET_NAME.match(value):
         return None
     return f"'{value}' is not a valid bucket name: 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit"
-
-
-def _prefix_error(value: str) -> Optional[str]:
-    if len(value) > S3_PREFIX_MAX:
-        return f"must be at most {S3_PREFIX_MAX} characters long, not {len(value)}"
-    return None
 
 
 def sns_topic_arn(topic: str, trail_arn_: str) -> str:
@@ -255,7 +245,7 @@ SETTINGS: tuple[TrailSetting, ...] = (
         "S3KeyPrefix",
         "S3KeyPrefix",
         clearable=True,
-        check=_prefix_error,
+        check=s3_key_prefix_rule,
         desire=_prefix_without_trailing_slash,
         errors=(("InvalidS3PrefixException", "not a valid key prefix"),),
     ),
@@ -357,18 +347,15 @@ def new_trail_defaults() -> dict[str, Any]:
 
 
 def validate_params(params: dict[str, Any]) -> None:
-    """Raise ``TrailParameterError`` for the first parameter that breaks a
+    """Raise ``ParameterError`` for the first parameter that breaks a
     rule CloudTrail would enforce; called before any API call."""
-    try:
-        reference = parse_trail_reference(params["name"], "name")
-    except TrailReferenceError as e:
-        raise TrailParameterError(str(e)) from None
+    reference = parse_trail_reference(params["name"], "name")
     account_id = params.get("account_id")
-    if account_id is not None and not _ACCOUNT_ID.fullmatch(account_id):
-        raise TrailParameterError(f"account_id: an AWS account id is 12 digits (got {account_id!r})")
+    if account_id is not None:
+        check_account_id(account_id)
     problem = foreign_trail_error(reference, "name", account_id, None)
     if problem:
-        raise TrailParameterError(problem)
+        raise ParameterError.of([problem])
 
     if params["state"] == "absent":
         return
@@ -379,26 +366,27 @@ def validate_params(params: dict[str, Any]) -> None:
             continue
         problem = setting.check(value)
         if problem:
-            raise TrailParameterError(f"{setting.option}: {problem}")
+            raise ParameterError(setting.option, problem)
 
     group, role = params.get("cloudwatch_logs_log_group_arn"), params.get("cloudwatch_logs_role_arn")
     if (group is None) != (role is None) or (group == "") != (role == ""):
-        raise TrailParameterError(
-            "cloudwatch_logs_log_group_arn and cloudwatch_logs_role_arn go together:"
+        raise ParameterError(
+            "cloudwatch_logs_log_group_arn and cloudwatch_logs_role_arn",
+            "they go together:"
             " give both to deliver to CloudWatch Logs, both as '' to stop, or neither to leave delivery as it is"
         )
 
     if params.get("is_multi_region_trail") and params.get("include_global_service_events") is False:
-        raise TrailParameterError("include_global_service_events: a multi-region trail (is_multi_region_trail=true) must include global service events")
+        raise ParameterError("include_global_service_events", "a multi-region trail (is_multi_region_trail=true) must include global service events")
 
     tags = params.get("tags") or {}
     if len(tags) > TAGS_MAX:
-        raise TrailParameterError(f"tags: a trail takes at most {TAGS_MAX} tags, not {len(tags)}")
+        raise ParameterError("tags", f"a trail takes at most {TAGS_MAX} tags, not {len(tags)}")
     for key, value in tags.items():
         if not 1 <= len(key) <= TAG_KEY_MAX:
-            raise TrailParameterError(f"tags: key '{key}' must be 1 to {TAG_KEY_MAX} characters long")
+            raise ParameterError("tags", f"key '{key}' must be 1 to {TAG_KEY_MAX} characters long")
         if value is not None and len(str(value)) > TAG_VALUE_MAX:
-            raise TrailParameterError(f"tags: the value of '{key}' must be at most {TAG_VALUE_MAX} characters long")
+            raise ParameterError("tags", f"the value of '{key}' must be at most {TAG_VALUE_MAX} characters long")
 
 
 def trail_name(name_or_arn: str) -> str:
@@ -661,7 +649,7 @@ def _resolve_kms_key(module, kms_key_id: Optional[str], before: Optional[dict[st
         return kms_key_id
     key = describe_key(_aws_client(module, "kms", region), kms_key_id)
     if key is None:
-        raise TrailParameterError(f"kms_key_id: the KMS key '{kms_key_id}' does not exist in {region}")
+        raise ParameterError("kms_key_id", f"the KMS key '{kms_key_id}' does not exist in {region}")
     return key["Arn"]
 
 
@@ -678,7 +666,7 @@ def _new_trail_identity(module, params: dict[str, Any], name: str, region: str, 
             params.get("account_id"), caller["account"]
         )
         if problem:
-            raise TrailParameterError(problem)
+            raise ParameterError.of([problem])
         identity["trail_arn"] = trail_arn(caller["partition"], region, caller["account"], name)
     return identity
 
@@ -710,7 +698,7 @@ def ensure_trail(module, params: dict[str, Any]) -> tuple[bool, dict[str, Any], 
     write_client = home_client_for({"HomeRegion": before["home_region"]}) if before else client
     problem = _existing_trail_account_error(params, before) if before else None
     if problem:
-        raise TrailParameterError(problem)
+        raise ParameterError.of([problem])
 
     if params["state"] == "absent":
         if before is None:
@@ -721,18 +709,18 @@ def ensure_trail(module, params: dict[str, Any]) -> tuple[bool, dict[str, Any], 
 
     name = trail_name(params["name"])
     if before is None and params["name"].startswith("arn:") and parse_aws_arn(params["name"])["region"] != region:
-        raise TrailParameterError(
-            f"name: the trail ARN '{params['name']}' names another region than {region}, where the trail would be created"
+        raise ParameterError(
+            "name", f"the trail ARN '{params['name']}' names another region than {region}, where the trail would be created"
         )
     if before is None and not params.get("s3_bucket_name"):
-        raise TrailParameterError(f"s3_bucket_name: required to create the trail '{name}', which does not exist in {region}")
+        raise ParameterError("s3_bucket_name", f"required to create the trail '{name}', which does not exist in {region}")
 
     home = before["home_region"] if before else region
     kms_key_arn = _resolve_kms_key(module, params.get("kms_key_id"), before, home)
     bucket = params.get("s3_bucket_name")
     if bucket and (before is None or before["s3_bucket_name"] != bucket):
         if bucket_exists(_aws_client(module, "s3", home), bucket) is False:
-            raise TrailParameterError(f"s3_bucket_name: the bucket '{bucket}' does not exist")
+            raise ParameterError("s3_bucket_name", f"the bucket '{bucket}' does not exist")
 
     new_trail = None if before else _new_trail_identity(module, params, name, region, bucket)
     after = plan_present(before, params, kms_key_arn, new_trail)
@@ -753,7 +741,7 @@ def plan_present(
     desired = desired_settings(params, kms_key_arn, arn)
     after = predict_after(before, desired, params.get("tags"), params["purge_tags"], new_trail)
     if after["is_multi_region_trail"] and not after["include_global_service_events"]:
-        raise TrailParameterError("include_global_service_events: a multi-region trail must include global service events")
+        raise ParameterError("include_global_service_events", "a multi-region trail must include global service events")
     return after
 
 

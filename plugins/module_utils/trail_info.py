@@ -24,7 +24,7 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail imp
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import list_tags
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import insights_from_api
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import selection_from_api
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import TrailParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import normalize_trail
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import validate_params
 
@@ -35,8 +35,8 @@ def validate_trail_names(names: list[str]) -> None:
     for entry in names:
         try:
             validate_params({"name": entry, "state": "absent"})
-        except TrailParameterError as e:
-            raise TrailParameterError("trail_names" + str(e)[len("name"):]) from None
+        except ParameterError as e:
+            raise ParameterError("trail_names", e.message) from None
 
 
 def _iso_time(value: Any) -> Optional[str]:

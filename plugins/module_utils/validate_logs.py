@@ -48,11 +48,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import client_for_region
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import cloudtrail_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import check_account_id
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import check_region
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import transient_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_trail
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import home_region_of
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import trail_reference_error
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import parse_trail_reference
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.s3_objects import DEFAULT_MAX_CONCURRENCY
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.s3_objects import ObjectReader
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.s3_objects import client_config
@@ -101,10 +103,6 @@ LOG_FILE_DELETED = "log_file_deleted"
 LOG_FILE_UNREADABLE = "log_file_unreadable"
 
 
-class ValidateLogsParameterError(Exception):
-    """A parameter breaks a rule; raised before any API call."""
-
-
 class DigestFormatError(Exception):
     """A digest file that is not gzip, not JSON, or not a digest."""
 
@@ -125,7 +123,7 @@ def parse_time(option: str, value: Any) -> datetime.datetime:
         try:
             parsed = datetime.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
         except ValueError:
-            raise ValidateLogsParameterError(f"{option}: not an ISO 8601 date and time (got {value!r}), e.g. 2024-05-01T00:00:00Z")
+            raise ParameterError(option, f"not an ISO 8601 date and time (got {value!r}), e.g. 2024-05-01T00:00:00Z")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.timezone.utc)
     return parsed.astimezone(datetime.timezone.utc)
@@ -136,11 +134,11 @@ def time_range(start_value: Any, end_value: Any, now: datetime.datetime) -> tupl
     start = parse_time("start_time", start_value)
     end = parse_time("end_time", end_value) if end_value not in (None, "") else now
     if start > now + CLOCK_SKEW:
-        raise ValidateLogsParameterError(f"start_time: {iso(start)} is in the future (now is {iso(now)}); no digest can exist yet")
+        raise ParameterError("start_time", f"{iso(start)} is in the future (now is {iso(now)}); no digest can exist yet")
     if end > now + CLOCK_SKEW:
-        raise ValidateLogsParameterError(f"end_time: {iso(end)} is in the future (now is {iso(now)}); omit it to validate up to now")
+        raise ParameterError("end_time", f"{iso(end)} is in the future (now is {iso(now)}); omit it to validate up to now")
     if start >= end:
-        raise ValidateLogsParameterError(f"start_time: must be before end_time (got start_time {iso(start)}, end_time {iso(end)})")
+        raise ParameterError("start_time", f"must be before end_time (got start_time {iso(start)}, end_time {iso(end)})")
     return start, end
 
 
@@ -225,7 +223,7 @@ def backfill_generated(metadata: dict[str, str]) -> datetime.datetime:
     """When a backfill digest was generated (and signed), from its metadata."""
     try:
         return parse_time(BACKFILL_TIMESTAMP, metadata[BACKFILL_TIMESTAMP])
-    except (KeyError, ValidateLogsParameterError):
+    except (KeyError, ParameterError):
         raise DigestFormatError(f"a backfill digest without a valid {BACKFILL_TIMESTAMP} metadata")
 
 
@@ -694,16 +692,15 @@ def validate_log_file(s3, report: Report, log_file: dict[str, Any], hashed: Opti
 
 
 def check_parameters(params: dict[str, Any], now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
-    """(start, end), or ValidateLogsParameterError naming the option; no API call."""
-    problem = trail_reference_error(params["trail_name"], "trail_name")
-    if problem:
-        raise ValidateLogsParameterError(problem)
+    """(start, end), or ParameterError naming the option; no API call."""
+    parse_trail_reference(params["trail_name"], "trail_name")
     for account_id in params["account_ids"]:
-        if not (len(account_id) == 12 and account_id.isdigit()):
-            raise ValidateLogsParameterError(f"account_ids: each must be 12 digits (got {account_id!r})")
+        check_account_id(account_id, "account_ids")
+    for region in params.get("regions") or []:
+        check_region(region, "regions")
     problem = max_concurrency_error(params.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
     if problem:
-        raise ValidateLogsParameterError(problem)
+        raise ParameterError.of([problem])
     return time_range(params["start_time"], params["end_time"], now)
 
 
@@ -767,7 +764,7 @@ def run(module) -> dict[str, Any]:
     empty: dict[str, Any] = {"verdict": "not_validated", "summary": {}, "failures": [], "information": []}
     try:
         start, end = check_parameters(module.params, datetime.datetime.now(datetime.timezone.utc))
-    except ValidateLogsParameterError as e:
+    except ParameterError as e:
         module.fail_json(msg=str(e), **empty)
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), **empty)
@@ -775,7 +772,7 @@ def run(module) -> dict[str, Any]:
     name = module.params["trail_name"]
     found = empty
     try:
-        trail = get_trail(module.client("cloudtrail", retry_decorator=cloudtrail_retry()), name)
+        trail = get_trail(module.client("cloudtrail", retry_decorator=transient_retry()), name)
         if trail is None:
             module.fail_json(msg=f"trail_name: no trail {name!r} in this region (a trail of another region needs its ARN)", **empty)
         found = dict(empty, trail_arn=trail["TrailARN"], s3_bucket=trail["S3BucketName"])

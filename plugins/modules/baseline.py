@@ -20,7 +20,7 @@ description:
   - Policies are merged, never replaced. The trail's statements in the bucket policy, the key policy and the topic policy carry
     Sids of this trail's own; every other statement is kept as it is.
   - A run that changes nothing makes no call that answers an error, so it leaves no error event in the account's own CloudTrail.
-  - The O(trailops.cloudtrail.trail) role is this module plus its argument specification; the fleet playbooks run it once per
+  - The C(trailops.cloudtrail.trail) role is this module plus its argument specification; the fleet playbooks run it once per
     account with O(assume_role_arn).
 author:
   - trailops.cloudtrail contributors (@trailops)
@@ -67,7 +67,7 @@ options:
     type: bool
     default: false
   s3_key_prefix:
-    description: The prefix of the trail's log files in the bucket.
+    description: The prefix of the trail's log files in the bucket, at most 200 characters, not starting with V(/).
     type: str
     default: ""
   s3_bucket_delete:
@@ -154,21 +154,10 @@ options:
   event_selectors_preset:
     description:
       - A named set of selectors, as M(trailops.cloudtrail.event_selectors)' O(trailops.cloudtrail.event_selectors#module:preset).
-        With none of O(event_selectors_preset), O(event_selectors), O(advanced_event_selectors) and O(insight_selectors), the
+      - With none of O(event_selectors_preset), O(event_selectors), O(advanced_event_selectors) and O(insight_selectors), the
         selectors are not managed.
     type: str
-  event_selectors:
-    description: Basic event selectors, as M(trailops.cloudtrail.event_selectors)' option of that name.
-    type: list
-    elements: dict
-  advanced_event_selectors:
-    description: Advanced event selectors, as M(trailops.cloudtrail.event_selectors)' option of that name.
-    type: list
-    elements: dict
-  insight_selectors:
-    description: The Insights types, as M(trailops.cloudtrail.event_selectors)' option of that name; V([]) turns Insights off.
-    type: list
-    elements: dict
+    choices: [management_events, management_write_events, all_s3_data_events, all_lambda_invocations, cis_benchmark]
   tags:
     description: The trail's tags.
     type: dict
@@ -178,6 +167,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - trailops.cloudtrail.event_selectors
   - ansible.builtin.action_common_attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -275,7 +265,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.baseline import run
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import selector_argument_spec
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 
 
 def argument_spec():
@@ -300,7 +290,7 @@ def argument_spec():
         is_organization_trail=dict(type="bool", default=False),
         organization_id=text,
         kms_key_create=dict(type="bool", default=False),
-        kms_key_alias=text,
+        kms_key_alias=dict(text, no_log=False),
         kms_key_id=dict(text, no_log=False),
         sns_topic_create=dict(type="bool", default=False),
         sns_topic_name=text,

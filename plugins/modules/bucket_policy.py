@@ -184,6 +184,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import DEFAULT_SID_SUFFIX
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import run
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import validate_params
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
 
 
@@ -199,10 +200,12 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleAWSModule(argument_spec=with_hidden_access_key(argument_spec), supports_check_mode=True)
-    error = validate_params(module.params)
-    if error:
-        module.fail_json(msg=error)
-    module.exit_json(**run(module))
+    try:
+        validate_params(module.params)
+        result = run(module)
+    except ParameterError as e:
+        module.fail_json(msg=str(e))
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import caller_account_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import read_caller
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import transient_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
 
 

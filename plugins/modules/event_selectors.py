@@ -47,126 +47,8 @@ options:
       - Mutually exclusive with O(event_selectors) and O(advanced_event_selectors).
     type: str
     choices: [management_events, management_write_events, all_s3_data_events, all_lambda_invocations, cis_benchmark]
-  event_selectors:
-    description:
-      - The basic event selectors the trail should have, at most 5, with at most 250 data resource values in all.
-      - Replaces the trail's basic and advanced event selectors.
-      - Mutually exclusive with O(advanced_event_selectors) and O(preset).
-    type: list
-    elements: dict
-    suboptions:
-      read_write_type:
-        description: Which events to log.
-        type: str
-        choices: [All, ReadOnly, WriteOnly]
-        default: All
-      include_management_events:
-        description: Whether the selector logs management events.
-        type: bool
-        default: true
-      exclude_management_event_sources:
-        description:
-          - Event sources whose management events are not logged. CloudTrail accepts V(kms.amazonaws.com) and V(rdsdata.amazonaws.com).
-        type: list
-        elements: str
-      data_resources:
-        description: The resources whose data events are logged.
-        type: list
-        elements: dict
-        suboptions:
-          type:
-            description:
-              - The resource type. Basic selectors accept only V(AWS::S3::Object), V(AWS::Lambda::Function) and V(AWS::DynamoDB::Table);
-                other types need O(advanced_event_selectors).
-            type: str
-            required: true
-          values:
-            description:
-              - ARNs or ARN prefixes of the resources, for example V(arn:aws:s3:::my-bucket/) for every object of a bucket,
-                V(arn:aws:s3) for all buckets, V(arn:aws:lambda) for all functions.
-            type: list
-            elements: str
-            required: true
-  advanced_event_selectors:
-    description:
-      - The advanced event selectors the trail should have, with at most 500 condition values in all.
-      - Replaces the trail's basic and advanced event selectors.
-      - Mutually exclusive with O(event_selectors) and O(preset).
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: A descriptive name for the selector.
-        type: str
-      field_selectors:
-        description:
-          - The conditions, all of which an event must meet. Every selector needs one on C(eventCategory).
-        type: list
-        elements: dict
-        required: true
-        suboptions:
-          field:
-            description:
-              - The event record field, one of C(eventCategory), C(eventSource), C(eventName), C(eventType), C(readOnly),
-                C(resources.type), C(resources.ARN), C(sessionCredentialFromConsole), C(userIdentity.arn), C(errorCode), C(vpcEndpointId).
-              - C(eventCategory), C(readOnly) and C(resources.type) take only O(advanced_event_selectors[].field_selectors[].equals).
-            type: str
-            required: true
-          equals:
-            description: Values the field must equal.
-            type: list
-            elements: str
-          starts_with:
-            description: Values the field must start with.
-            type: list
-            elements: str
-          ends_with:
-            description: Values the field must end with.
-            type: list
-            elements: str
-          not_equals:
-            description: Values the field must not equal.
-            type: list
-            elements: str
-          not_starts_with:
-            description: Values the field must not start with.
-            type: list
-            elements: str
-          not_ends_with:
-            description: Values the field must not end with.
-            type: list
-            elements: str
-  insight_selectors:
-    description:
-      - The Insights types the trail should log. V([]) turns Insights off; omitted, Insights are left as they are.
-      - V(ApiCallRateInsight) needs write management events logged; V(ApiErrorRateInsight) needs read or write management events;
-        on V(Data) events, both need data events logged. This is checked against the selectors that will be in effect.
-    type: list
-    elements: dict
-    suboptions:
-      insight_type:
-        description: The Insights type.
-        type: str
-        required: true
-        choices: [ApiCallRateInsight, ApiErrorRateInsight]
-      event_categories:
-        description: The events the Insights type analyzes. CloudTrail's default is V(Management).
-        type: list
-        elements: str
-        choices: [Management, Data]
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-    details: The diff shows the normalized selectors before and after.
-  platform:
-    platforms: posix
-  idempotent:
-    description: Whether a second run with the same parameters reports no change.
-    support: full
-    details: A second run reports no change and makes no write call.
 extends_documentation_fragment:
+  - trailops.cloudtrail.event_selectors
   - ansible.builtin.action_common_attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -291,9 +173,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import AnsibleCloudTrailError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import parameter_problems
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import run
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import selector_argument_spec
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import validate_params
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 
 
 def argument_spec():
@@ -306,11 +189,11 @@ def main():
         mutually_exclusive=[["preset", "event_selectors", "advanced_event_selectors"]],
         supports_check_mode=True,
     )
-    problems = parameter_problems(module.params)
-    if problems:
-        module.fail_json(msg="; ".join(problems))
     try:
+        validate_params(module.params)
         result = run(module)
+    except ParameterError as e:
+        module.fail_json(msg=str(e))
     except AnsibleCloudTrailError as e:
         module.fail_json_aws_error(e)
     module.exit_json(**result)

@@ -58,7 +58,7 @@ options:
     type: list
     elements: str
   s3_key_prefix:
-    description: The S3 key prefix the trails deliver under (omitted or V("") for none).
+    description: The S3 key prefix the trails deliver under (omitted or V("") for none), at most 200 characters, not starting with V(/).
     type: str
   organization_id:
     description: The AWS Organizations id, for an organization trail (also allows writes under C(AWSLogs/<org id>/)).
@@ -220,7 +220,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import DEFAULT_SID_SUFFIX
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.log_bucket import run
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
 
 

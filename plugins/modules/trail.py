@@ -55,7 +55,7 @@ options:
     type: str
   s3_key_prefix:
     description:
-      - The key prefix log files are delivered under, at most 200 characters. A trailing V(/) is removed.
+      - The key prefix log files are delivered under, at most 200 characters. A trailing V(/) is removed; a leading V(/) is an error.
       - V("") removes the prefix.
     type: str
   sns_topic_name:
@@ -303,7 +303,7 @@ diff:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import TrailParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import ensure_trail
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import explain_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import validate_params
@@ -337,7 +337,7 @@ def main():
     try:
         validate_params(params)
         changed, before, after = ensure_trail(module, params)
-    except TrailParameterError as e:
+    except ParameterError as e:
         module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
         explanation = explain_error(e)

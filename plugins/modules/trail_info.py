@@ -222,7 +222,7 @@ trails:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail import TrailParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail_info import describe_trail_details
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail_info import validate_trail_names
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
@@ -238,7 +238,7 @@ def main():
     try:
         validate_trail_names(module.params["trail_names"])
         trails = describe_trail_details(module, module.params["trail_names"], module.params["include_shadow_trails"])
-    except TrailParameterError as e:
+    except ParameterError as e:
         module.fail_json(msg=str(e))
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)

@@ -15,6 +15,8 @@ from typing import Any
 from typing import Iterable
 from typing import Optional
 
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import is_account_id
+
 DEFAULT_ROLE_ARN_TEMPLATE = "arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole"
 # The fields a role_arn_template may use.
 TEMPLATE_FIELDS = ("account_id", "account_name")
@@ -23,7 +25,6 @@ TEMPLATE_FIELDS = ("account_id", "account_name")
 ACCOUNT_STATUSES = ("ACTIVE", "SUSPENDED", "PENDING_CLOSURE", "PENDING_ACTIVATION", "CLOSED")
 STATIC_ACCOUNT_KEYS = ("id", "name", "email", "status", "parent_ou", "role_arn", "tags")
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 # Organizations' patterns for root and OU ids.
 _PARENT_ID = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
 
@@ -37,7 +38,7 @@ def check_account_id(value: Any, where: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise AccountsOptionError(f"{where}: an account id must be a string of 12 digits, got {value!r}")
     text = str(value)
-    if not _ACCOUNT_ID.match(text):
+    if not is_account_id(text):
         hint = " (quote account ids in YAML: an unquoted id that starts with 0 loses its leading zeros)" if isinstance(value, int) else ""
         raise AccountsOptionError(f"{where}: an account id must be a string of 12 digits, got {text!r}{hint}")
     return text

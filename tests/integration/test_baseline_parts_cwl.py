@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import cloudwatch_logs as cwl
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import transient_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
 from tests.integration.setup_helpers import make_log_bucket
 from tests.local_aws.fidelity.delivery import deliver

@@ -14,9 +14,9 @@ from botocore.exceptions import ClientError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import kms_key
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import sns_topic
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import transient_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import KNOWN_AFTER_RUN
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
 from tests.conftest import REPO_ROOT
 from tests.local_aws.policies import cloudtrail_bucket_policy

@@ -18,7 +18,7 @@ from botocore.config import Config
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import bucket_policy as bp
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import transient_retry
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import transient_retry
 from tests.integration.conftest import REPO_ROOT, _env
 from tests.local_aws.fidelity.faults import fault_counts, inject_faults
 from tests.local_aws.server import ACCOUNT_ID, REGION

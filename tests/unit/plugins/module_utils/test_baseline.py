@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import baseline
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import KNOWN_AFTER_RUN
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
 
 WHERE = Where(account="123456789012", partition="aws", region="eu-west-1", trail_name="management-events")

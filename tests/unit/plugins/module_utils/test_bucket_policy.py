@@ -8,6 +8,7 @@ import json
 import pytest
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import bucket_policy as bp
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 
 ACCOUNT = "123456789012"
 ARN_A = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/a-trail"
@@ -73,11 +74,12 @@ def valid(**overrides):
     ],
 )
 def test_validate_params_names_the_parameter(overrides, parameter):
-    error = bp.validate_params(valid(**overrides))
     if parameter is None:
-        assert error is None
-    else:
-        assert error is not None and error.startswith(f"{parameter}: ")
+        bp.validate_params(valid(**overrides))
+        return
+    with pytest.raises(ParameterError) as raised:
+        bp.validate_params(valid(**overrides))
+    assert raised.value.option == parameter and str(raised.value).startswith(f"{parameter}: ")
 
 
 @pytest.mark.parametrize(

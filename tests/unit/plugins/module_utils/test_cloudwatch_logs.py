@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import cloudwatch_logs as cwl
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
 
 ACCOUNT = "123456789012"
@@ -356,7 +356,7 @@ def test_retry_role_propagation_retries_only_propagation_errors():
     other = client_error("InvalidCloudWatchLogsRoleArnException", "You must specify a role ARN as well as a log group.")
     pauses.clear()
     with pytest.raises(ClientError):
-        cwl.retry_role_propagation(lambda: (_ for _ in ()).throw(other), pause=pauses.append)
+        cwl.retry_role_propagation(lambda: (entry for entry in ()).throw(other), pause=pauses.append)
     assert pauses == []
 
 

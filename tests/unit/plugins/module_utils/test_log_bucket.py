@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import log_bucket as lb
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
 
 ACCOUNT = "123456789012"

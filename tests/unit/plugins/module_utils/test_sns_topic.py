@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import policy_statements as ps
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import sns_topic
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
 
 ACCOUNT = "123456789012"

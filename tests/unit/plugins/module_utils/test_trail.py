@@ -13,6 +13,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import cloudtrail as ct
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import trail as tr
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import trail_info
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 
 ACCOUNT = "123456789012"
 ARN = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/main-trail"
@@ -124,7 +125,7 @@ def test_sns_topic_error(value, valid):
     ],
 )
 def test_validate_params_names_the_option(overrides, option):
-    with pytest.raises(tr.TrailParameterError) as error:
+    with pytest.raises(ParameterError) as error:
         tr.validate_params(params(**overrides))
     assert str(error.value).startswith(option)
 
@@ -147,7 +148,7 @@ def test_validate_params_accepts(overrides):
 
 def test_validate_trail_names_names_the_option():
     trail_info.validate_trail_names(["abc", ARN])
-    with pytest.raises(tr.TrailParameterError, match=r"^trail_names: 'a\.\.b'"):
+    with pytest.raises(ParameterError, match=r"^trail_names: 'a\.\.b'"):
         trail_info.validate_trail_names(["abc", "a..b"])
 
 

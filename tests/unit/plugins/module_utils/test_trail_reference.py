@@ -11,7 +11,7 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils import bucket_
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import cloudtrail as ct
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import event_selectors as es
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import trail as tr
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import ValidateLogsParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.validate_logs import check_parameters
 
 ACCOUNT = "123456789012"
@@ -56,7 +56,7 @@ REJECTED = [
 def trail_module_problem(value):
     try:
         tr.validate_params({"name": value, "state": "absent"})
-    except tr.TrailParameterError as e:
+    except ParameterError as e:
         return str(e)
     return None
 
@@ -76,14 +76,18 @@ def bucket_policy_problem(value):
         "sid_suffix": bp.DEFAULT_SID_SUFFIX,
         "state": "present",
     }
-    return bp.validate_params(params)
+    try:
+        bp.validate_params(params)
+    except ParameterError as e:
+        return str(e)
+    return None
 
 
 def validate_logs_problem(value):
     params = {"trail_name": value, "start_time": "2026-01-01T00:00:00Z", "end_time": None, "account_ids": [], "regions": []}
     try:
         check_parameters(params, datetime.datetime(2026, 1, 2, tzinfo=datetime.timezone.utc))
-    except ValidateLogsParameterError as e:
+    except ParameterError as e:
         return str(e)
     return None
 
@@ -144,5 +148,5 @@ def test_foreign_trail_error(value, account, partition, fragment):
     ],
 )
 def test_trail_module_checks_account_id_before_any_call(params, fragment):
-    with pytest.raises(tr.TrailParameterError, match=f"^{fragment}"):
+    with pytest.raises(ParameterError, match=f"^{fragment}"):
         tr.validate_params(dict(params, state="present"))

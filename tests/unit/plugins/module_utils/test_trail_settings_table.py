@@ -10,6 +10,7 @@ import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import trail as tr
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 
 ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/main-trail"
 IDENTITY = {"name": "main-trail", "trail_arn": ARN, "home_region": "us-east-1", "s3_bucket_name": "logs"}
@@ -61,7 +62,7 @@ def test_normalization_reads_the_new_fields():
 
 
 def test_validation_runs_the_row_check_and_skips_a_clear():
-    with pytest.raises(tr.TrailParameterError, match=r"^hypothetical_label: 'Blue' must be lowercase$"):
+    with pytest.raises(ParameterError, match=r"^hypothetical_label: 'Blue' must be lowercase$"):
         tr.validate_params(params(hypothetical_label="Blue"))
     tr.validate_params(params(hypothetical_label="", enable_hypothetical_switch=True))
 

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import validate_logs as vl
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2024, 5, 10, 12, 0, 0, tzinfo=UTC)
@@ -55,7 +56,7 @@ def test_parse_time(value, expected):
     ],
 )
 def test_time_range_errors_name_the_option(start, end, message):
-    with pytest.raises(vl.ValidateLogsParameterError, match="^" + message):
+    with pytest.raises(ParameterError, match="^" + message):
         vl.time_range(start, end, NOW)
 
 
