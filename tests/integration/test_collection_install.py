@@ -174,10 +174,13 @@ def test_fleet_playbooks_run_by_collection_name_write_reports_in_the_current_dir
         "validate_logs": installed.playbook(aws, "validate_logs", str(work), "-i", inventory),
         "drift_report": installed.playbook(aws, "drift_report", str(work), "-i", inventory, "--check"),
         "dashboard": installed.playbook(aws, "dashboard", str(work), "-i", inventory),
+        "event_search": installed.playbook(aws, "event_search", str(work), "-i", inventory),
     }
     for name, proc in runs.items():
         assert proc.returncode == 0, f"{name}:\n{output(proc)}"
-    assert sorted(os.listdir(work)) == ["dashboard.html", "drift_report.json", "drift_report.md", "log_validation.json"]
+    assert sorted(os.listdir(work)) == [
+        "dashboard.html", "drift_report.json", "drift_report.md", "event_search.json", "event_search.md", "log_validation.json"
+    ]
     with open(work / "drift_report.json", encoding="utf-8") as handle:
         report = json.load(handle)
     assert {a["account_id"]: a["status"] for a in report["accounts"]} == {account: "clean" for account in members}
@@ -196,4 +199,4 @@ def test_fleet_playbooks_run_by_collection_name_write_reports_in_the_current_dir
 
 
 def test_every_playbook_is_covered_here():
-    assert PLAYBOOKS == ["dashboard", "demo", "drift_report", "event_history", "fleet", "validate_logs"]
+    assert PLAYBOOKS == ["dashboard", "demo", "drift_report", "event_history", "event_search", "fleet", "validate_logs"]
