@@ -24,6 +24,7 @@ from typing import Optional
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils import event_history
 
 # The search variables, in the order in which the first one given is sent to
@@ -102,7 +103,7 @@ def event_search_window(start_time: Any, end_time: Any, now: Optional[datetime.d
     now = now or event_history.utcnow()
     try:
         start, end, warning = event_history.resolve_window(start_time, end_time, now)
-    except event_history.EventHistoryError as error:
+    except ParameterError as error:
         # The lookup's option names are start_time/end_time; the playbook's are event_search_*.
         raise AnsibleFilterError(f"event_search: {error}".replace("start_time", "event_search_start").replace("end_time", "event_search_end"))
     end = end or now
@@ -124,7 +125,7 @@ def event_search_regions(regions: Any, known: Optional[Iterable[str]] = None) ->
         raise AnsibleFilterError(f"event_search_regions must be a list of regions, got {type(regions).__name__}")
     try:
         return event_history.regions(regions, None, known if known is not None else _cloudtrail_regions())
-    except event_history.EventHistoryError as error:
+    except ParameterError as error:
         raise AnsibleFilterError(f"event_search_{error}")
 
 

@@ -130,8 +130,8 @@ from ansible.errors import AnsibleParserError
 
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import transient_retry
-from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.accounts import AccountsOptionError
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.accounts import account_from_organizations
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.accounts import check_options
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.accounts import group_names
@@ -227,7 +227,7 @@ class InventoryModule(AWSInventoryBase):
         self._check_option_names(path)
         try:
             checked = check_options({name: self.get_option(name) for name in OWN_OPTIONS})
-        except AccountsOptionError as e:
+        except ParameterError as e:
             raise AnsibleParserError(f"accounts inventory {path}: {e}") from None
 
         if checked["accounts"] is not None:

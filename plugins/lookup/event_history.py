@@ -170,6 +170,7 @@ from ansible.utils.display import Display
 from ansible_collections.amazon.aws.plugins.plugin_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase
 
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils import event_history
 
 display = Display()
@@ -191,7 +192,7 @@ class LookupModule(AWSLookupBase):
         super().run(terms, variables, **kwargs)
         try:
             request = self._request()
-        except event_history.EventHistoryError as error:
+        except ParameterError as error:
             raise AnsibleLookupError(to_native(error))
         if request["warning"]:
             self.warn(request["warning"])

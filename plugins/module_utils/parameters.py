@@ -59,6 +59,15 @@ def check_region(value: str, option: str = "region") -> None:
         raise ParameterError(option, f"not an AWS region name such as us-east-1 (got {value!r})")
 
 
+def check_region_given(region: Optional[str]) -> None:
+    """For a module that writes: a region must come from somewhere (amazon.aws
+    leaves ``module.region`` empty when none is set), or nothing is written."""
+    if not region:
+        raise ParameterError(
+            "region", "no region: set region (or module_defaults of group/trailops.cloudtrail.aws, or AWS_REGION); nothing was written"
+        )
+
+
 def s3_key_prefix_rule(value: str) -> Optional[str]:
     """Which rule the S3 key prefix ``value`` breaks, or ``None``.
 

@@ -23,18 +23,28 @@ import dataclasses
 from typing import Any
 from typing import Optional
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+
 # What a plan says of a value only a write can tell, such as a new key's ARN.
 KNOWN_AFTER_RUN = "(known after the run)"
 
 
 @dataclasses.dataclass(frozen=True)
 class Where:
-    """The account and home region one baseline lives in, and its trail."""
+    """The account and home region one baseline lives in, and its trail.
+    ``owner``: the account a part's own resources live in when it is not the
+    trail's (the log-archive account of a central log bucket and key)."""
 
     account: str
     partition: str
     region: str
     trail_name: str
+    owner: str = ""
+
+    @property
+    def resource_account(self) -> str:
+        return self.owner or self.account
 
     @property
     def trail_arn(self) -> str:
@@ -62,3 +72,30 @@ class PartPlan:
 
     def result(self) -> dict[str, Any]:
         return {"changed": self.changed, "before": self.before, "after": self.after}
+
+    @classmethod
+    def kept(cls, before: Optional[dict[str, Any]]) -> "PartPlan":
+        """The plan of a part that outlives the trail (a key, a topic): it is
+        shown as found, as a plain dict, and nothing is written."""
+        shown = dict(before) if before is not None else None
+        return cls(shown, shown, [])
+
+
+def name_from_trail(prefix: str, trail_name: str) -> str:
+    """``prefix`` and the trail's name, for a resource whose names may not
+    hold the "." a trail name may (KMS aliases, SNS topic names): each "."
+    becomes "-"."""
+    return prefix + trail_name.replace(".", "-")
+
+
+class PartErrorHandler(AWSErrorHandler):
+    """amazon.aws's error handler for a part's calls, with the one error
+    code that means "does not exist" named as ``MISSING_CODE`` (on it, a
+    ``list_error_handler`` call returns its default instead of failing).
+    A part sets ``MISSING_CODE`` and amazon.aws's ``_CUSTOM_EXCEPTION``."""
+
+    MISSING_CODE = ""
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code(cls.MISSING_CODE)

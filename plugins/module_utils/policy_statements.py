@@ -30,6 +30,22 @@ SERVICE_PRINCIPAL = "cloudtrail.amazonaws.com"
 DEFAULT_POLICY_VERSION = "2012-10-17"
 
 
+class PolicyState(dict):
+    """A part's normalized state (a plain dict for every reader) read from a
+    resource policy. The whole policy rides along as ``policy``, never shown
+    (it holds other people's statements), so that the plan can merge into it
+    and check its size without another call."""
+
+    policy: Optional[dict[str, Any]] = None
+
+    @classmethod
+    def of(cls, policy: Optional[dict[str, Any]], owned: set[str], **fields: Any) -> "PolicyState":
+        """``fields``, then the statements of ``policy`` under the ``owned`` Sids."""
+        state = cls(fields, statements=owned_statements(policy, owned))
+        state.policy = policy
+        return state
+
+
 class PolicyDocumentError(ValueError):
     """A policy that cannot be merged into: not a JSON policy document, or a
     statement under one of our Sids that is not our grant. Nothing is written."""
@@ -171,6 +187,33 @@ def merge_policy(current: Optional[dict[str, Any]], desired: list[dict[str, Any]
 def policy_differs(current: Optional[dict[str, Any]], merged: dict[str, Any]) -> bool:
     """Whether ``merged`` must be written over ``current``."""
     return current is None or bool(compare_policies(current, merged))
+
+
+def read_policy(state: dict[str, Any], version: str) -> dict[str, Any]:
+    """The policy ``state`` was read from; only our statements (under
+    ``version``) when the state came without it: then the size check sees
+    only those."""
+    policy = getattr(state, "policy", None)
+    if policy is not None:
+        return policy
+    return {"Version": version, "Statement": list((state.get("statements") or {}).values())}
+
+
+def merge_checked(
+    current: Optional[dict[str, Any]], desired: list[dict[str, Any]], base: dict[str, Any], limit: int, what: str
+) -> tuple[Optional[dict[str, Any]], Optional[str]]:
+    """``(merged, problem)``: ``current`` with our statements merged
+    (``None`` when that changes nothing), or why the service would refuse it
+    or we must not write it: a statement under one of our Sids that is not
+    our grant, or a merged policy over ``limit`` bytes. Both the plan and the
+    write (merging into a fresh read) ask this same question."""
+    problem = sid_misuse_error(current, desired, what)
+    if problem:
+        return None, problem
+    merged = merge_policy(current, desired, base)
+    if not policy_differs(current, merged):
+        return None, None
+    return merged, size_error(merged, limit, what)
 
 
 def view(statements: dict[str, Any], desired: list[dict[str, Any]]) -> dict[str, Any]:

@@ -24,14 +24,14 @@ import re
 from typing import Any
 from typing import Optional
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import policy_statements as ps
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import PartErrorHandler
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import PartPlan
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import name_from_trail
 
 OPTION = "sns_topic_name"
 # Amazon SNS developer guide, "Amazon SNS API permissions: Actions and
@@ -60,37 +60,10 @@ DEFAULT_STATEMENT_ACTIONS = [
 ]
 
 
-class AnsibleSnsTopicError(AnsibleAWSError):
-    pass
-
-
-class SnsTopicErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleSnsTopicError
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code("NotFound")
-
-
-class TopicState(dict):
-    """A topic's normalized state; the whole topic policy it was read from
-    rides along as ``policy`` (never shown), for the plan's merge."""
-
-    policy: Optional[dict[str, Any]] = None
-
-
 # ---------------------------------------------------------------- names and checks
 def default_topic_name(trail_name: str) -> str:
     """``cloudtrail-<trail>``; a trail name may hold "." where a topic name may not."""
-    return "cloudtrail-" + trail_name.replace(".", "-")
-
-
-def default_display_name(trail_name: str) -> str:
-    return f"CloudTrail {trail_name}"
-
-
-def _given(spec: dict[str, Any], where: Where) -> str:
-    return spec.get("name") or default_topic_name(where.trail_name)
+    return name_from_trail("cloudtrail-", trail_name)
 
 
 def by_arn(spec: dict[str, Any]) -> bool:
@@ -123,7 +96,7 @@ def check(spec: dict[str, Any], where: Optional[Where] = None) -> None:
 
 
 def topic_arn(spec: dict[str, Any], where: Where) -> str:
-    given = _given(spec, where)
+    given = spec.get("name") or default_topic_name(where.trail_name)
     return given if given.startswith("arn:") else where.arn("sns", given)
 
 
@@ -176,7 +149,7 @@ def desired(spec: dict[str, Any], where: Where) -> dict[str, Any]:
     state: dict[str, Any] = {"name": arn.rsplit(":", 1)[1], "topic_arn": arn}
     if not by_arn(spec):
         display_name = spec.get("display_name")
-        state["display_name"] = default_display_name(where.trail_name) if display_name is None else display_name
+        state["display_name"] = f"CloudTrail {where.trail_name}" if display_name is None else display_name
     state["statements"] = {statement["Sid"]: statement for statement in desired_statements(arn, where)}
     return state
 
@@ -186,19 +159,11 @@ def _problem(problem: Optional[str]) -> None:
         raise ParameterError(OPTION, problem)
 
 
-def _current_policy(before: dict[str, Any]) -> dict[str, Any]:
-    policy = getattr(before, "policy", None)
-    if policy is not None:
-        return policy
-    return {"Version": DEFAULT_POLICY_VERSION, "Statement": list((before.get("statements") or {}).values())}
-
-
 def plan(before: Optional[dict[str, Any]], desired: Optional[dict[str, Any]], spec: dict[str, Any], where: Where) -> PartPlan:
     """The calls that make the topic as desired, and the state after them."""
     if desired is None:
         # The topic outlives the trail (the module docstring says why).
-        shown = dict(before) if before is not None else None
-        return PartPlan(shown, shown, [])
+        return PartPlan.kept(before)
     arn = desired["topic_arn"]
     statements = desired_statements(arn, where)
     label = f"topic policy of {arn}"
@@ -214,13 +179,12 @@ def plan(before: Optional[dict[str, Any]], desired: Optional[dict[str, Any]], sp
             attributes["DisplayName"] = desired["display_name"]
         return PartPlan(None, dict(desired), ["CreateTopic"], {"name": desired["name"], "attributes": attributes})
 
-    current = _current_policy(before)
-    _problem(ps.sid_misuse_error(current, statements, label))
-    merged = ps.merge_policy(current, statements, default_topic_policy(arn, where.account))
+    current = ps.read_policy(before, DEFAULT_POLICY_VERSION)
+    merged, problem = ps.merge_checked(current, statements, default_topic_policy(arn, where.account), MAX_TOPIC_POLICY_BYTES, label)
+    _problem(problem)
     steps: list[str] = []
     writes: list[str] = []
-    if ps.policy_differs(current, merged):
-        _problem(ps.size_error(merged, MAX_TOPIC_POLICY_BYTES, label))
+    if merged is not None:
         steps.append("SetTopicAttributes")
         writes.append("Policy")
     after = {"name": before["name"], "topic_arn": arn}
@@ -235,6 +199,15 @@ def plan(before: Optional[dict[str, Any]], desired: Optional[dict[str, Any]], sp
 
 
 # ---------------------------------------------------------------- SNS calls
+class AnsibleSnsTopicError(AnsibleAWSError):
+    pass
+
+
+class SnsTopicErrorHandler(PartErrorHandler):
+    _CUSTOM_EXCEPTION = AnsibleSnsTopicError
+    MISSING_CODE = "NotFound"
+
+
 @SnsTopicErrorHandler.list_error_handler("get the SNS topic's attributes")
 def get_topic_attributes(sns, arn: str) -> Optional[dict[str, str]]:
     """The topic's attributes, or ``None`` when it does not exist."""
@@ -259,7 +232,7 @@ def _parse(text: Optional[str], arn: str, error) -> Optional[dict[str, Any]]:
         raise error(f"{e}; nothing was written") from None
 
 
-def read(client_for, spec: dict[str, Any], where: Where) -> Optional[TopicState]:
+def read(client_for, spec: dict[str, Any], where: Where) -> Optional[dict[str, Any]]:
     """GetTopicAttributes on the topic's ARN (built from the name and the
     trail's account and region, so no list call): NotFound only when the
     topic does not exist yet."""
@@ -268,12 +241,10 @@ def read(client_for, spec: dict[str, Any], where: Where) -> Optional[TopicState]
     if attributes is None:
         return None
     policy = _parse(attributes.get("Policy"), arn, lambda message: ParameterError(OPTION, message))
-    state = TopicState(name=arn.rsplit(":", 1)[1], topic_arn=arn)
+    fields = {"name": arn.rsplit(":", 1)[1], "topic_arn": arn}
     if not by_arn(spec):
-        state["display_name"] = attributes.get("DisplayName") or ""
-    state["statements"] = ps.owned_statements(policy, {statement_sid(where)})
-    state.policy = policy
-    return state
+        fields["display_name"] = attributes.get("DisplayName") or ""
+    return ps.PolicyState.of(policy, {statement_sid(where)}, **fields)
 
 
 def _fresh_merge(sns, arn: str, where: Where) -> Optional[dict[str, Any]]:
@@ -283,12 +254,9 @@ def _fresh_merge(sns, arn: str, where: Where) -> Optional[dict[str, Any]]:
     if attributes is None:
         raise AnsibleSnsTopicError(message=f"{OPTION}: the topic {arn} was deleted during the run; nothing more was written")
     current = _parse(attributes.get("Policy"), arn, lambda message: AnsibleSnsTopicError(message=f"{OPTION}: {message}"))
-    statements = desired_statements(arn, where)
-    label = f"topic policy of {arn}"
-    merged = ps.merge_policy(current, statements, default_topic_policy(arn, where.account))
-    if not ps.policy_differs(current, merged):
-        return None
-    problem = ps.sid_misuse_error(current, statements, label) or ps.size_error(merged, MAX_TOPIC_POLICY_BYTES, label)
+    merged, problem = ps.merge_checked(
+        current, desired_statements(arn, where), default_topic_policy(arn, where.account), MAX_TOPIC_POLICY_BYTES, f"topic policy of {arn}"
+    )
     if problem:
         raise AnsibleSnsTopicError(message=f"{OPTION}: {problem}")
     return merged

@@ -87,6 +87,16 @@ def describe_trail_details(module, names: Optional[list[str]], include_shadow_tr
         entry = normalize_trail(trail, status, tags.get(arn, {}))
         entry.update(delivery_status(status))
         entry.update(selection_from_api(get_event_selectors(client, arn) or {}))
-        entry["insight_selectors"] = insights_from_api(get_insight_selectors(client, arn))
+        # Asked only of a trail DescribeTrails says has Insights (as the baseline
+        # reads them): otherwise CloudTrail answers InsightNotEnabledException,
+        # an error event in the account's own history on every read.
+        entry["insight_selectors"] = insights_from_api(get_insight_selectors(client, arn)) if trail.get("HasInsightSelectors") else []
         details.append(entry)
     return details
+
+
+def run(module) -> dict[str, Any]:
+    """The trail_info module's result: ``trail_names`` checked before any call, then read."""
+    names = module.params["trail_names"]
+    validate_trail_names(names)
+    return {"changed": False, "trails": describe_trail_details(module, names, module.params["include_shadow_trails"])}

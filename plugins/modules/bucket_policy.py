@@ -184,7 +184,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import DEFAULT_SID_SUFFIX
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import run
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import validate_params
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.runner import exit_with
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
 
 
@@ -200,12 +200,7 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleAWSModule(argument_spec=with_hidden_access_key(argument_spec), supports_check_mode=True)
-    try:
-        validate_params(module.params)
-        result = run(module)
-    except ParameterError as e:
-        module.fail_json(msg=str(e))
-    module.exit_json(**result)
+    exit_with(module, run, validate_params)
 
 
 if __name__ == "__main__":

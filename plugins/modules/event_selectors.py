@@ -171,12 +171,11 @@ insight_selectors:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import AnsibleCloudTrailError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import run
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import selector_argument_spec
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import validate_params
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.runner import exit_with
 
 
 def argument_spec():
@@ -189,14 +188,7 @@ def main():
         mutually_exclusive=[["preset", "event_selectors", "advanced_event_selectors"]],
         supports_check_mode=True,
     )
-    try:
-        validate_params(module.params)
-        result = run(module)
-    except ParameterError as e:
-        module.fail_json(msg=str(e))
-    except AnsibleCloudTrailError as e:
-        module.fail_json_aws_error(e)
-    module.exit_json(**result)
+    exit_with(module, run, validate_params)
 
 
 if __name__ == "__main__":

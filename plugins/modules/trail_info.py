@@ -14,8 +14,9 @@ description:
     insight selectors and tags, in the same snake_case form M(trailops.cloudtrail.trail) returns.
   - Multi-region trails whose home is another region (shadow trails) are included by default; their status,
     selectors and tags are read through their home region.
-  - Makes one DescribeTrails call, one ListTags call per 20 trails of a home region, and three calls per trail
-    (GetTrailStatus, GetEventSelectors, GetInsightSelectors).
+  - Makes one DescribeTrails call, one ListTags call per 20 trails of a home region, two calls per trail
+    (GetTrailStatus, GetEventSelectors), and GetInsightSelectors for each trail that DescribeTrails says has Insights on,
+    so that reading a trail without Insights makes no call that answers an error.
 author:
   - trailops.cloudtrail contributors (@trailops)
 options:
@@ -219,12 +220,10 @@ trails:
       sample: [{"insight_type": "ApiCallRateInsight"}]
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail_info import describe_trail_details
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail_info import validate_trail_names
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.runner import exit_with
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.trail_info import run
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
 
 
@@ -234,16 +233,7 @@ def main():
         include_shadow_trails=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=with_hidden_access_key(argument_spec), supports_check_mode=True)
-
-    try:
-        validate_trail_names(module.params["trail_names"])
-        trails = describe_trail_details(module, module.params["trail_names"], module.params["include_shadow_trails"])
-    except ParameterError as e:
-        module.fail_json(msg=str(e))
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
-
-    module.exit_json(changed=False, trails=trails)
+    exit_with(module, run)
 
 
 if __name__ == "__main__":

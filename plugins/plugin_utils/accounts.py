@@ -15,7 +15,8 @@ from typing import Any
 from typing import Iterable
 from typing import Optional
 
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import is_account_id
+from ansible_collections.trailops.cloudtrail.plugins.module_utils import parameters
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 
 DEFAULT_ROLE_ARN_TEMPLATE = "arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole"
 # The fields a role_arn_template may use.
@@ -29,37 +30,33 @@ STATIC_ACCOUNT_KEYS = ("id", "name", "email", "status", "parent_ou", "role_arn",
 _PARENT_ID = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
 
 
-class AccountsOptionError(ValueError):
-    """A wrong inventory option; the message names it."""
-
-
 def check_account_id(value: Any, where: str) -> str:
-    """The account id as a string of 12 digits, or AccountsOptionError."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise AccountsOptionError(f"{where}: an account id must be a string of 12 digits, got {value!r}")
-    text = str(value)
-    if not is_account_id(text):
-        hint = " (quote account ids in YAML: an unquoted id that starts with 0 loses its leading zeros)" if isinstance(value, int) else ""
-        raise AccountsOptionError(f"{where}: an account id must be a string of 12 digits, got {text!r}{hint}")
+    """The account id as a string of 12 digits, or ParameterError with the
+    rule every module gives; a YAML number is read as its digits, and when
+    they are not an account id the message says why that happens."""
+    number = isinstance(value, int) and not isinstance(value, bool)
+    text = str(value) if number else value
+    try:
+        parameters.check_account_id(text, where)
+    except ParameterError as e:
+        if not number:
+            raise
+        raise ParameterError(where, e.message + "; quote account ids in YAML: an unquoted id that starts with 0 loses its leading zeros") from None
     return text
 
 
 def check_role_arn_template(template: Any) -> str:
     if not isinstance(template, str) or not template:
-        raise AccountsOptionError("role_arn_template must be a non-empty string such as " + DEFAULT_ROLE_ARN_TEMPLATE)
+        raise ParameterError("role_arn_template", "must be a non-empty string such as " + DEFAULT_ROLE_ARN_TEMPLATE)
     try:
         fields = [field for _text, field, _spec, _conv in string.Formatter().parse(template) if field is not None]
     except ValueError as e:
-        raise AccountsOptionError(f"role_arn_template {template!r} is not a valid template: {e}") from None
+        raise ParameterError("role_arn_template", f"{template!r} is not a valid template: {e}") from None
     unknown = sorted({field for field in fields if field not in TEMPLATE_FIELDS})
     if unknown:
-        raise AccountsOptionError(
-            f"role_arn_template {template!r} uses unknown fields {unknown}: only {{account_id}} and {{account_name}} exist"
-        )
+        raise ParameterError("role_arn_template", f"{template!r} uses unknown fields {unknown}: only {{account_id}} and {{account_name}} exist")
     if not template.startswith("arn:") or "account_id" not in fields:
-        raise AccountsOptionError(
-            f"role_arn_template {template!r} must be an IAM role ARN with {{account_id}} in it, such as {DEFAULT_ROLE_ARN_TEMPLATE}"
-        )
+        raise ParameterError("role_arn_template", f"{template!r} must be an IAM role ARN with {{account_id}} in it, such as {DEFAULT_ROLE_ARN_TEMPLATE}")
     return template
 
 
@@ -68,7 +65,7 @@ def check_statuses(statuses: Optional[Iterable[Any]]) -> list[str]:
     for status in statuses or ():
         upper = str(status).upper()
         if upper not in ACCOUNT_STATUSES:
-            raise AccountsOptionError(f"statuses: {status!r} is not an account status; use one of {', '.join(ACCOUNT_STATUSES)}")
+            raise ParameterError("statuses", f"{status!r} is not an account status; use one of {', '.join(ACCOUNT_STATUSES)}")
         checked.append(upper)
     return checked
 
@@ -77,9 +74,7 @@ def check_parent_ids(parent_ids: Optional[Iterable[Any]]) -> list[str]:
     checked = []
     for parent_id in parent_ids or ():
         if not isinstance(parent_id, str) or not _PARENT_ID.match(parent_id):
-            raise AccountsOptionError(
-                f"organizational_units: {parent_id!r} is neither an OU id (ou-xxxx-xxxxxxxx) nor a root id (r-xxxx)"
-            )
+            raise ParameterError("organizational_units", f"{parent_id!r} is neither an OU id (ou-xxxx-xxxxxxxx) nor a root id (r-xxxx)")
         checked.append(parent_id)
     return checked
 
@@ -89,13 +84,13 @@ def check_account_tags(account_tags: Optional[dict[str, Any]]) -> dict[str, Opti
     checked: dict[str, Optional[list[str]]] = {}
     for key, value in (account_tags or {}).items():
         if not isinstance(key, str) or not key:
-            raise AccountsOptionError(f"account_tags: tag keys must be non-empty strings, got {key!r}")
+            raise ParameterError("account_tags", f"tag keys must be non-empty strings, got {key!r}")
         if value is None:
             checked[key] = None
         elif isinstance(value, (list, tuple)):
             checked[key] = [str(item) for item in value]
         elif isinstance(value, dict):
-            raise AccountsOptionError(f"account_tags: the value of {key!r} must be a string, a list of strings or null")
+            raise ParameterError("account_tags", f"the value of {key!r} must be a string, a list of strings or null")
         else:
             checked[key] = [str(value)]
     return checked
@@ -104,22 +99,22 @@ def check_account_tags(account_tags: Optional[dict[str, Any]]) -> dict[str, Opti
 def normalize_static_account(entry: Any, index: int) -> dict[str, Any]:
     where = f"accounts[{index}]"
     if not isinstance(entry, dict):
-        raise AccountsOptionError(f"{where} must be a dictionary with at least id, got {entry!r}")
+        raise ParameterError(where, f"must be a dictionary with at least id, got {entry!r}")
     unknown = sorted(set(entry) - set(STATIC_ACCOUNT_KEYS))
     if unknown:
-        raise AccountsOptionError(f"{where} has unknown keys {unknown}; known keys: {', '.join(STATIC_ACCOUNT_KEYS)}")
+        raise ParameterError(where, f"unknown keys {unknown}; known keys: {', '.join(STATIC_ACCOUNT_KEYS)}")
     if "id" not in entry:
-        raise AccountsOptionError(f"{where} has no id")
+        raise ParameterError(where, "has no id")
     account_id = check_account_id(entry["id"], f"{where}.id")
     status = str(entry.get("status") or "ACTIVE").upper()
     if status not in ACCOUNT_STATUSES:
-        raise AccountsOptionError(f"{where}.status: {entry['status']!r} is not an account status; use one of {', '.join(ACCOUNT_STATUSES)}")
+        raise ParameterError(f"{where}.status", f"{entry['status']!r} is not an account status; use one of {', '.join(ACCOUNT_STATUSES)}")
     tags = entry.get("tags") or {}
     if not isinstance(tags, dict):
-        raise AccountsOptionError(f"{where}.tags must be a dictionary")
+        raise ParameterError(f"{where}.tags", "must be a dictionary")
     role_arn = entry.get("role_arn") or ""
     if role_arn and not (isinstance(role_arn, str) and role_arn.startswith("arn:")):
-        raise AccountsOptionError(f"{where}.role_arn must be an IAM role ARN, got {role_arn!r}")
+        raise ParameterError(f"{where}.role_arn", f"must be an IAM role ARN, got {role_arn!r}")
     return {
         "id": account_id,
         "name": str(entry.get("name") or ""),
@@ -135,12 +130,13 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
     """The inventory's own options, checked and normalized, before any AWS call."""
     static = options.get("accounts")
     if static is not None and not isinstance(static, list):
-        raise AccountsOptionError("accounts must be a list of accounts (dictionaries with id, name, email, status, parent_ou, role_arn, tags)")
+        raise ParameterError("accounts", "must be a list of accounts (dictionaries with id, name, email, status, parent_ou, role_arn, tags)")
     organizational_units = check_parent_ids(options.get("organizational_units"))
     if static is not None and organizational_units:
-        raise AccountsOptionError(
-            "accounts and organizational_units are both set: accounts lists the accounts itself, organizational_units reads "
-            "them from AWS Organizations; choose one"
+        raise ParameterError(
+            "accounts",
+            "is set together with organizational_units: accounts lists the accounts itself, organizational_units reads "
+            "them from AWS Organizations; choose one",
         )
     accounts = None
     if static is not None:
@@ -148,7 +144,7 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
         seen: set[str] = set()
         for account in accounts:
             if account["id"] in seen:
-                raise AccountsOptionError(f"accounts lists the account {account['id']} twice")
+                raise ParameterError("accounts", f"lists the account {account['id']} twice")
             seen.add(account["id"])
     return {
         "accounts": accounts,

@@ -4,7 +4,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """The event_history lookup's logic, free of Ansible and boto3: option
-validation, time parsing, the 90-day window, LookupEvents request building,
+validation (raising ``ParameterError``, the collection's one parameter error,
+named after the option), time parsing, the 90-day window, LookupEvents request building,
 pacing (a token bucket per account and region shared by every reader in the
 process), paging with throttling retries, and shaping and merging events.
 
@@ -24,6 +25,8 @@ from typing import Any
 from typing import Callable
 from typing import Iterable
 from typing import Optional
+
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 
 LOOKUP_ATTRIBUTE_KEYS = (
     "EventId",
@@ -60,10 +63,6 @@ _RELATIVE = re.compile(r"^-\s*(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-class EventHistoryError(ValueError):
-    """Bad input, named after the option; raised before any API call."""
-
-
 def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
@@ -89,8 +88,9 @@ def parse_time(value: Any, option: str, now: datetime.datetime) -> Optional[date
     try:
         parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise EventHistoryError(
-            f"{option}: cannot parse {text!r}; use ISO 8601 (2024-05-01T12:00:00Z), 'now', or a relative time"
+        raise ParameterError(
+            option,
+            f"cannot parse {text!r}; use ISO 8601 (2024-05-01T12:00:00Z), 'now', or a relative time"
             " such as -30m, -2h, -7d, -1w (units s, m, h, d, w)"
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
@@ -103,7 +103,7 @@ def resolve_window(
     start = parse_time(start_time, "start_time", now)
     end = parse_time(end_time, "end_time", now)
     if start is not None and end is not None and start > end:
-        raise EventHistoryError(f"start_time ({start.isoformat()}) must not be after end_time ({end.isoformat()})")
+        raise ParameterError("start_time", f"{start.isoformat()} must not be after end_time ({end.isoformat()})")
     warning = None
     oldest = now - RETENTION
     if start is not None and start < oldest:
@@ -113,7 +113,7 @@ def resolve_window(
         )
         start = oldest
         if end is not None and end < start:
-            raise EventHistoryError(f"end_time ({end.isoformat()}) is older than the 90 days of event history CloudTrail keeps")
+            raise ParameterError("end_time", f"{end.isoformat()} is older than the 90 days of event history CloudTrail keeps")
     return start, end, warning
 
 
@@ -123,22 +123,23 @@ def lookup_attribute(value: Any) -> Optional[dict[str, str]]:
         return None
     allowed = ", ".join(LOOKUP_ATTRIBUTE_KEYS)
     if not isinstance(value, dict):
-        raise EventHistoryError(f"lookup_attribute must be a dictionary with one key, one of {allowed}")
+        raise ParameterError("lookup_attribute", f"must be a dictionary with one key, one of {allowed}")
     if len(value) != 1:
-        raise EventHistoryError(
-            f"lookup_attribute takes exactly one key (LookupEvents accepts one attribute per call), got {len(value)}:"
+        raise ParameterError(
+            "lookup_attribute",
+            f"takes exactly one key (LookupEvents accepts one attribute per call), got {len(value)}:"
             f" {', '.join(sorted(map(str, value)))}; allowed keys: {allowed}"
         )
     key, attribute_value = next(iter(value.items()))
     if key not in LOOKUP_ATTRIBUTE_KEYS:
-        raise EventHistoryError(f"lookup_attribute: unknown key {key!r}; allowed keys: {allowed}")
+        raise ParameterError("lookup_attribute", f"unknown key {key!r}; allowed keys: {allowed}")
     if isinstance(attribute_value, bool):
         attribute_value = "true" if attribute_value else "false"
     if attribute_value is None or str(attribute_value) == "":
-        raise EventHistoryError(f"lookup_attribute: the value of {key} must not be empty")
+        raise ParameterError("lookup_attribute", f"the value of {key} must not be empty")
     attribute_value = str(attribute_value)
     if key == "ReadOnly" and attribute_value.lower() not in ("true", "false"):
-        raise EventHistoryError(f"lookup_attribute: ReadOnly must be true or false, got {attribute_value!r}")
+        raise ParameterError("lookup_attribute", f"ReadOnly must be true or false, got {attribute_value!r}")
     if key == "ReadOnly":
         attribute_value = attribute_value.lower()
     return {"AttributeKey": key, "AttributeValue": attribute_value}
@@ -147,8 +148,12 @@ def lookup_attribute(value: Any) -> Optional[dict[str, str]]:
 def event_category(value: Any) -> str:
     category = str(value or "management").lower()
     if category not in EVENT_CATEGORIES:
-        raise EventHistoryError(f"event_category must be one of {', '.join(EVENT_CATEGORIES)}, got {value!r}")
+        raise ParameterError("event_category", f"must be one of {', '.join(EVENT_CATEGORIES)}, got {value!r}")
     return category
+
+
+def _not_a_count(value: Any) -> ParameterError:
+    return ParameterError("max_events", f"must be a whole number greater than 0, got {value!r}")
 
 
 def max_events(value: Any) -> Optional[int]:
@@ -156,13 +161,13 @@ def max_events(value: Any) -> Optional[int]:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise EventHistoryError(f"max_events must be a whole number greater than 0, got {value!r}")
+        raise _not_a_count(value)
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise EventHistoryError(f"max_events must be a whole number greater than 0, got {value!r}") from None
+        raise _not_a_count(value) from None
     if number <= 0 or str(number) != str(value).strip():
-        raise EventHistoryError(f"max_events must be a whole number greater than 0, got {value!r}")
+        raise _not_a_count(value)
     return number
 
 
@@ -171,12 +176,12 @@ def regions(values: Optional[Iterable[Any]], default: Optional[str], known: Iter
     known = sorted(set(known))
     wanted = [str(v) for v in values] if values else ([default] if default else [])
     if not wanted:
-        raise EventHistoryError("regions: no region given; set regions, or region (or AWS_REGION)")
+        raise ParameterError("regions", "no region given; set regions, or region (or AWS_REGION)")
     chosen: list[str] = []
     for region in wanted:
         if region not in known:
             option = "regions" if values else "region"
-            raise EventHistoryError(f"{option}: unknown region {region!r}; CloudTrail's regions are: {', '.join(known)}")
+            raise ParameterError(option, f"unknown region {region!r}; CloudTrail's regions are: {', '.join(known)}")
         if region not in chosen:
             chosen.append(region)
     return chosen

@@ -606,6 +606,40 @@ def test_organization_trail_from_a_member_account_fails(aws):
     assert member_ct.create_trail(Name="own", S3BucketName="member-own-logs")["TrailARN"] == trail_arn(member, "own")
 
 
+def _account_keys(aws, account: str) -> dict[str, str]:
+    credentials = aws.client("sts", HOME).assume_role(RoleArn=f"arn:aws:iam::{account}:role/admin", RoleSessionName="fidelity")["Credentials"]
+    return {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"],
+    }
+
+
+def test_a_member_account_sees_the_organization_trails_as_shadow_trails(ct, aws, account_id):
+    organizations = aws.client("organizations", HOME)
+    org_id = organizations.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    member = organizations.create_account(AccountName="member", Email="member@example.com")["CreateAccountStatus"]["AccountId"]
+    make_bucket(aws, account_id, "org-logs", organization_id=org_id)
+    ct.create_trail(Name="org-all-regions", S3BucketName="org-logs", IsOrganizationTrail=True, IsMultiRegionTrail=True)
+    ct.create_trail(Name="org-home-only", S3BucketName="org-logs", IsOrganizationTrail=True)
+    ct.create_trail(Name="management-only", S3BucketName=BUCKET)
+    member_keys = _account_keys(aws, member)
+
+    seen = {t["Name"]: t for t in aws.client("cloudtrail", HOME, **member_keys).describe_trails()["trailList"]}
+    assert sorted(seen) == ["org-all-regions", "org-home-only"]
+    assert seen["org-all-regions"]["TrailARN"] == trail_arn(account_id, "org-all-regions")
+    assert seen["org-all-regions"]["IsOrganizationTrail"] is True and seen["org-all-regions"]["HomeRegion"] == HOME
+    # A single-region organization trail is in its home region only; shadow trails are left out on request.
+    assert [t["Name"] for t in aws.client("cloudtrail", OTHER, **member_keys).describe_trails()["trailList"]] == ["org-all-regions"]
+    assert aws.client("cloudtrail", HOME, **member_keys).describe_trails(includeShadowTrails=False)["trailList"] == []
+    # The member reads its status by ARN (GetTrailStatus: a member gives the organization trail's full ARN).
+    status = aws.client("cloudtrail", HOME, **member_keys).get_trail_status(Name=trail_arn(account_id, "org-all-regions"))
+    assert status["IsLogging"] is False
+    # The management account lists its own trails once; an account outside the organization sees none of them.
+    assert sorted(t["Name"] for t in ct.describe_trails()["trailList"]) == ["management-only", "org-all-regions", "org-home-only"]
+    assert aws.client("cloudtrail", HOME, **_account_keys(aws, "999988887777")).describe_trails()["trailList"] == []
+
+
 def test_multi_region_trail_must_include_global_events(ct):
     with pytest.raises(ClientError) as exc:
         ct.create_trail(Name="main", S3BucketName=BUCKET, IsMultiRegionTrail=True, IncludeGlobalServiceEvents=False)

@@ -140,8 +140,8 @@ def test_keyed_groups_from_constructed(aws, tmp_path):
         ({"organizational_units": ["engineering"]}, "organizational_units: 'engineering' is neither an OU id"),
         ({"role_arn_template": "arn:aws:iam::123456789012:role/Admin"}, "role_arn_template"),
         ({"statusses": ["ACTIVE"]}, "unknown options ['statusses']"),
-        ({"accounts": [{"id": 12345}]}, "accounts[0].id: an account id must be a string of 12 digits"),
-        ({"exclude_accounts": ["12345"]}, "exclude_accounts: an account id must be a string of 12 digits"),
+        ({"accounts": [{"id": 12345}]}, "accounts[0].id: an AWS account id is 12 digits (got '12345'); quote account ids in YAML"),
+        ({"exclude_accounts": ["12345"]}, "exclude_accounts: an AWS account id is 12 digits (got '12345')"),
     ],
 )
 def test_wrong_options_fail_before_any_call(aws, tmp_path, options, message):

@@ -16,7 +16,7 @@ import json
 import re
 from typing import Any
 
-from tests.local_aws.fidelity import event_store, wire
+from tests.local_aws.fidelity import event_store, hooks, wire
 
 # Services whose events CloudTrail delivers to us-east-1 whatever the signing region.
 GLOBAL_SERVICES = {"iam": "us-east-1"}
@@ -173,20 +173,11 @@ def _identity(access_key: str, region: str) -> dict[str, str]:
     return {"user_id": user_id, "arn": arn, "account_id": account_id}
 
 
-def error_of(status: int, body: bytes) -> tuple[str, str] | None:
+def error_of(status: int, headers: Any, body: bytes) -> tuple[str, str] | None:
     """(errorCode, errorMessage) of a failed call's answer, or None if it succeeded."""
     if status < 400:
         return None
-    text = body.decode("utf-8", "replace")
-    try:
-        loaded = json.loads(text)
-        code = str(loaded.get("__type") or loaded.get("code") or "").rsplit("#", maxsplit=1)[-1]
-        message = loaded.get("message") or loaded.get("Message") or ""
-    except (ValueError, AttributeError):
-        code_match = re.search(r"<Code>(.*?)</Code>", text, re.S)
-        message_match = re.search(r"<Message>(.*?)</Message>", text, re.S)
-        code = code_match[1] if code_match else ""
-        message = message_match[1] if message_match else ""
+    code, message = wire.answer_error(headers, body)
     return (code or f"HTTP{status}", message)
 
 
@@ -244,7 +235,7 @@ def _recording_view(self: Any, args: Any = None, **kwargs: Any) -> Any:
     if call is not None:
         status = response.status_code
         body = response.get_data() if status >= 400 or call["service"] == "cloudtrail" else b""
-        record_call(call, started, error_of(status, body if status >= 400 else b""), response_elements(call, status, body))
+        record_call(call, started, error_of(status, response.headers, body), response_elements(call, status, body))
     return response
 
 
@@ -252,7 +243,4 @@ def install() -> None:
     """Record every signed call (once, before the first request)."""
     if _ORIGINAL:
         return
-    from moto.core.utils import convert_to_flask_response
-
-    _ORIGINAL["view"] = convert_to_flask_response.__call__
-    convert_to_flask_response.__call__ = _recording_view
+    hooks.wrap_view(_ORIGINAL, _recording_view)

@@ -11,7 +11,6 @@ dispatching it, so failed calls are counted like successful ones.
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import ipaddress
 import json
@@ -24,9 +23,9 @@ from moto.cloudtrail.responses import CloudTrailResponse
 from moto.core.exceptions import JsonRESTError
 from moto.utilities.utils import get_partition
 
-from tests.local_aws.fidelity import delivery
+from tests.local_aws.fidelity import delivery, hooks
+from tests.local_aws.fidelity.policy_eval import policy_allows, request_context
 
-SERVICE_PRINCIPAL = "cloudtrail.amazonaws.com"
 MAX_TRAILS_PER_REGION = 5
 MAX_TAGS = 50
 MAX_S3_PREFIX = 200
@@ -78,81 +77,6 @@ class CloudTrailError(JsonRESTError):
 
     def __init__(self, error_type: str, message: str) -> None:
         super().__init__(error_type, message)
-
-
-# -- policies -------------------------------------------------------------
-
-
-def as_list(value: Any) -> list[Any]:
-    """A policy element that may be one value or a list, as a list."""
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def names_cloudtrail(statement: dict[str, Any]) -> bool:
-    """CloudTrail acts as its service principal; a wildcard principal admits it
-    only without conditions (a conditioned wildcard, as in SNS's default topic
-    policy, targets the account's own principals)."""
-    principal = statement.get("Principal")
-    if principal == "*" or (isinstance(principal, dict) and as_list(principal.get("AWS")) == ["*"]):
-        return "Condition" not in statement
-    return isinstance(principal, dict) and SERVICE_PRINCIPAL in as_list(principal.get("Service"))
-
-
-def _matches(patterns: Any, value: str, ignore_case: bool = False) -> bool:
-    if ignore_case:
-        return any(fnmatch.fnmatchcase(value.lower(), str(p).lower()) for p in as_list(patterns))
-    return any(fnmatch.fnmatchcase(value, str(p)) for p in as_list(patterns))
-
-
-def conditions_hold(statement: dict[str, Any], context: dict[str, str]) -> bool:
-    """Only the request context CloudTrail sends is evaluated (aws:SourceArn,
-    aws:SourceAccount, KMS encryption context); other condition keys are ignored."""
-    for operator, clauses in (statement.get("Condition") or {}).items():
-        for key, expected in (clauses or {}).items():
-            actual = context.get(key.lower())
-            if actual is None:
-                continue
-            if "Like" in operator:
-                found = _matches(expected, actual)
-            else:
-                found = actual in [str(e) for e in as_list(expected)]
-            if found == ("Not" in operator):
-                return False
-    return True
-
-
-def policy_allows(policy_text: str | bytes | None, action: str, resource: str, context: dict[str, str]) -> bool:
-    """Whether a resource policy lets CloudTrail's service principal do ``action`` on ``resource``."""
-    if not policy_text:
-        return False
-    try:
-        policy = json.loads(policy_text)
-    except ValueError:
-        return False
-    allowed = False
-    for statement in as_list(policy.get("Statement")):
-        if not (
-            names_cloudtrail(statement)
-            and _matches(statement.get("Action"), action, ignore_case=True)
-            and _matches(statement.get("Resource"), resource)
-            and conditions_hold(statement, context)
-        ):
-            continue
-        if statement.get("Effect") == "Deny":
-            return False
-        allowed = allowed or statement.get("Effect") == "Allow"
-    return allowed
-
-
-def request_context(account_id: str, trail_arn: str) -> dict[str, str]:
-    """The condition keys CloudTrail sends when it acts for ``trail_arn`` (lower case, as ``conditions_hold`` reads them)."""
-    return {
-        "aws:sourcearn": trail_arn,
-        "aws:sourceaccount": account_id,
-        "kms:encryptioncontext:aws:cloudtrail:arn": trail_arn,
-    }
 
 
 # -- trail names and lookup -----------------------------------------------
@@ -692,13 +616,37 @@ def _own_trail(backend: CloudTrailBackend, name: str) -> Trail | None:
     return backend.trails.get(name)
 
 
+def organization_trails_seen_by(account_id: str, region: str) -> list[Trail]:
+    """A member account sees its organization's trails as shadow trails (the
+    DescribeTrails reference, includeShadowTrails): those of the management
+    account, a multi-region one in every region, another in its home region."""
+    from moto.organizations.models import organizations_backends
+
+    management = organizations_backends.master_accounts.get(account_id)
+    if management is None or management[0] == account_id:
+        return []
+    organization = organizations_backends[management[0]][management[1]].org
+    if organization is None or organization.feature_set != "ALL":
+        return []
+    return [
+        trail
+        for home in cloudtrail_backends[management[0]].values()
+        for trail in home.trails.values()
+        if trail.is_org_trail and (trail.is_multi_region or trail.region_name == region)
+    ]
+
+
 def _describe_trails(self: CloudTrailResponse) -> str:
-    """DescribeTrails honours trailNameList: names of this region's trails, ARNs of any region."""
+    """DescribeTrails honours trailNameList: names of this region's trails, ARNs of any region;
+    without names, a member account's list includes its organization's trails (shadow trails)."""
     params = json.loads(self.body or "{}")
     backend = self.cloudtrail_backend
     names = params.get("trailNameList") or []
     if not names:
-        trails = list(backend.describe_trails(params.get("includeShadowTrails", True) is not False))
+        shadows = params.get("includeShadowTrails", True) is not False
+        trails = list(backend.describe_trails(shadows))
+        if shadows:
+            trails += organization_trails_seen_by(backend.account_id, backend.region_name)
     else:
         trails = []
         for name in names:
@@ -722,24 +670,28 @@ def install() -> None:
     """Apply every CloudTrail patch (once)."""
     if _ORIGINAL:
         return
-    _ORIGINAL["Trail.description"] = Trail.description
-    _ORIGINAL["CloudTrailBackend.create_trail"] = CloudTrailBackend.create_trail
-    Trail.description = _describe_trail
-    Trail.topic_arn = property(_topic_arn)
-    Trail.check_topic_exists = _topic_checked_by_validate_settings
-    CloudTrailBackend.create_trail = _create_trail
-    CloudTrailBackend.update_trail = _update_trail
-    CloudTrailBackend.get_trail = _get_trail
-    CloudTrailBackend.get_trail_status = _get_trail_status
-    CloudTrailBackend.start_logging = _start_logging
-    CloudTrailBackend.stop_logging = _stop_logging
-    CloudTrailBackend.delete_trail = _delete_trail
-    CloudTrailBackend.put_event_selectors = _put_event_selectors
-    CloudTrailBackend.put_insight_selectors = _put_insight_selectors
-    CloudTrailBackend.get_insight_selectors = _get_insight_selectors
-    CloudTrailBackend.add_tags = _add_tags
-    CloudTrailBackend.remove_tags = _remove_tags
-    CloudTrailBackend.list_tags = _list_tags
-    CloudTrailResponse.describe_trails = _describe_trails
-    CloudTrailResponse.get_event_selectors = _omit_null(CloudTrailResponse.get_event_selectors)
-    CloudTrailResponse.put_event_selectors = _omit_null(CloudTrailResponse.put_event_selectors)
+    hooks.patch(_ORIGINAL, Trail, description=_describe_trail, topic_arn=property(_topic_arn), check_topic_exists=_topic_checked_by_validate_settings)
+    hooks.patch(
+        _ORIGINAL,
+        CloudTrailBackend,
+        create_trail=_create_trail,
+        update_trail=_update_trail,
+        get_trail=_get_trail,
+        get_trail_status=_get_trail_status,
+        start_logging=_start_logging,
+        stop_logging=_stop_logging,
+        delete_trail=_delete_trail,
+        put_event_selectors=_put_event_selectors,
+        put_insight_selectors=_put_insight_selectors,
+        get_insight_selectors=_get_insight_selectors,
+        add_tags=_add_tags,
+        remove_tags=_remove_tags,
+        list_tags=_list_tags,
+    )
+    hooks.patch(
+        _ORIGINAL,
+        CloudTrailResponse,
+        describe_trails=_describe_trails,
+        get_event_selectors=_omit_null(CloudTrailResponse.get_event_selectors),
+        put_event_selectors=_omit_null(CloudTrailResponse.put_event_selectors),
+    )

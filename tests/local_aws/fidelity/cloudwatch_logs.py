@@ -31,12 +31,11 @@ TestMetricFilter answers.
 from __future__ import annotations
 
 import datetime
-import fnmatch
 import json
 from typing import Any, Callable
 
 from tests.local_aws.fidelity import filter_patterns, hooks, trail_status
-from tests.local_aws.fidelity.cloudtrail import as_list, conditions_hold, names_cloudtrail, request_context
+from tests.local_aws.fidelity.policy_eval import allowed_by, conditions_hold, matches, names_cloudtrail, request_context, statements_of
 
 _ORIGINAL: dict[str, Callable[..., Any]] = {}
 STREAM_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -47,41 +46,23 @@ STREAM_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
 def trust_allows_cloudtrail(trust_policy: str | dict[str, Any] | None, trail: Any) -> bool:
     """Whether the role's trust policy lets CloudTrail assume it for this trail.
-    (``cloudtrail.policy_allows`` is for resource policies, which name a Resource; trust policies do not.)"""
-    try:
-        policy = json.loads(trust_policy) if isinstance(trust_policy, str) else (trust_policy or {})
-    except ValueError:
-        return False
+    (``policy_eval.policy_allows`` is for resource policies, which name a Resource; trust policies do not.)"""
     context = request_context(trail.account_id, trail.arn)
-    allowed = False
-    for statement in as_list(policy.get("Statement")):
-        action = any(fnmatch.fnmatchcase("sts:assumerole", str(a).lower()) for a in as_list(statement.get("Action")))
-        if not (action and names_cloudtrail(statement) and conditions_hold(statement, context)):
-            continue
-        if statement.get("Effect") == "Deny":
-            return False
-        allowed = allowed or statement.get("Effect") == "Allow"
-    return allowed
+    return allowed_by(
+        statement
+        for statement in statements_of(trust_policy)
+        if matches(statement.get("Action"), "sts:AssumeRole", ignore_case=True) and names_cloudtrail(statement) and conditions_hold(statement, context)
+    )
 
 
 def identity_allows(documents: list[str], action: str, resource: str) -> bool:
     """Whether identity policies allow ``action`` on ``resource``: an Allow matches and no Deny does."""
-    allowed = False
-    for document in documents:
-        try:
-            policy = json.loads(document) if isinstance(document, str) else document
-        except ValueError:
-            continue
-        for statement in as_list(policy.get("Statement")):
-            actions = [str(a).lower() for a in as_list(statement.get("Action"))]
-            if not any(fnmatch.fnmatchcase(action.lower(), a) for a in actions):
-                continue
-            if not any(fnmatch.fnmatchcase(resource, str(r)) for r in as_list(statement.get("Resource"))):
-                continue
-            if statement.get("Effect") == "Deny":
-                return False
-            allowed = allowed or statement.get("Effect") == "Allow"
-    return allowed
+    return allowed_by(
+        statement
+        for document in documents
+        for statement in statements_of(document)
+        if matches(statement.get("Action"), action, ignore_case=True) and matches(statement.get("Resource"), resource)
+    )
 
 
 def _role_documents(role: Any) -> list[str]:
@@ -191,7 +172,7 @@ def publish_metrics(account_id: str, region: str, log_group: str, log_events: li
 
 def _put_log_events(self: Any, log_group_name: str, log_stream_name: str, log_events: list[dict[str, Any]]) -> Any:
     """PutLogEvents, then the group's metric filters on the events it accepted."""
-    answer = _ORIGINAL["put_log_events"](self, log_group_name, log_stream_name, log_events)
+    answer = _ORIGINAL["LogsBackend.put_log_events"](self, log_group_name, log_stream_name, log_events)
     rejected = answer[1] if isinstance(answer, tuple) else {}
     accepted = [
         event
@@ -211,7 +192,7 @@ def _put_metric_filter(self: Any, filter_name: str, filter_pattern: str, log_gro
     # Patterns the evaluator cannot read are stored (CloudWatch Logs may accept
     # them) and never match.
     self.filters.delete_filter(filter_name, log_group_name)
-    _ORIGINAL["put_metric_filter"](self, filter_name, filter_pattern, log_group_name, metric_transformations)
+    _ORIGINAL["LogsBackend.put_metric_filter"](self, filter_name, filter_pattern, log_group_name, metric_transformations)
 
 
 def _test_metric_filter(self: Any) -> str:
@@ -237,9 +218,6 @@ def install() -> None:
 
     if _ORIGINAL:
         return
-    _ORIGINAL["put_log_events"] = LogsBackend.put_log_events
-    _ORIGINAL["put_metric_filter"] = LogsBackend.put_metric_filter
-    LogsBackend.put_log_events = _put_log_events
-    LogsBackend.put_metric_filter = _put_metric_filter
-    LogsResponse.test_metric_filter = _test_metric_filter
+    hooks.patch(_ORIGINAL, LogsBackend, put_log_events=_put_log_events, put_metric_filter=_put_metric_filter)
+    hooks.patch(_ORIGINAL, LogsResponse, test_metric_filter=_test_metric_filter)
     hooks.on_log_file(deliver_to_log_group)

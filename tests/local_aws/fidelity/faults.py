@@ -297,9 +297,6 @@ def install() -> None:
     """Wrap the view outside api_calls' (install after it), so a faulted call is not an event."""
     if _ORIGINAL:
         return
-    from moto.core.utils import convert_to_flask_response
-
-    _ORIGINAL["view"] = convert_to_flask_response.__call__
-    convert_to_flask_response.__call__ = _faulting_view
+    hooks.wrap_view(_ORIGINAL, _faulting_view)
     hooks.on_reset(clear)
     hooks.control_path(FAULTS_PATH, _faults_view)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 _MISSING = object()
 _TOKEN = re.compile(
@@ -113,18 +113,19 @@ class _Parser:
         return token
 
     def expression(self) -> Any:
-        operands = [self.conjunction()]
-        while self.peek() == ("logic", "||"):
-            self.take()
-            operands.append(self.conjunction())
-        return operands[0] if len(operands) == 1 else Logic("||", tuple(operands))
+        return self._joined("||", self.conjunction)
 
     def conjunction(self) -> Any:
-        operands = [self.term()]
-        while self.peek() == ("logic", "&&"):
+        # && binds tighter than ||: an expression is ||-joined conjunctions.
+        return self._joined("&&", self.term)
+
+    def _joined(self, operator: str, operand: Callable[[], Any]) -> Any:
+        """``operand (operator operand)*``: the one operand, or their Logic."""
+        operands = [operand()]
+        while self.peek() == ("logic", operator):
             self.take()
-            operands.append(self.term())
-        return operands[0] if len(operands) == 1 else Logic("&&", tuple(operands))
+            operands.append(operand())
+        return operands[0] if len(operands) == 1 else Logic(operator, tuple(operands))
 
     def term(self) -> Any:
         kind, text = self.take()

@@ -1,7 +1,8 @@
 """The places in moto's server that several fidelity modules hook into:
 moto's reset (``POST /moto-api/reset``), after which each module forgets its own
 state, and moto's control API, where each module adds its ``/moto-api/trailops/...``
-paths, and each log file that delivery writes (``on_log_file``)."""
+paths, and each log file that delivery writes (``on_log_file``); and the one way
+a module puts its code in place of moto's (``patch``, ``wrap_view``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,24 @@ from typing import Any
 from typing import Callable
 
 _RESET_CALLBACKS: list[Callable[[], None]] = []
+
+
+def patch(originals: dict[str, Any], owner: Any, **replacements: Any) -> None:
+    """Put each replacement in place of ``owner.<name>``, keeping what stood
+    there in ``originals["<Owner>.<name>"]`` for the replacement to call."""
+    for name, replacement in replacements.items():
+        originals[f"{owner.__name__}.{name}"] = getattr(owner, name, None)
+        setattr(owner, name, replacement)
+
+
+def wrap_view(originals: dict[str, Any], view: Callable[..., Any]) -> None:
+    """Put ``view`` around moto's request view as wrapped so far (so the last
+    module installed is outermost), keeping the view it wraps in
+    ``originals["view"]``; ``view(self, args=None, **kwargs)`` calls it."""
+    from moto.core.utils import convert_to_flask_response
+
+    originals["view"] = convert_to_flask_response.__call__
+    convert_to_flask_response.__call__ = view
 
 
 def on_reset(callback: Callable[[], None]) -> None:

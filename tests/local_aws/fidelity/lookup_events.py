@@ -27,6 +27,8 @@ import time
 import urllib.request
 from typing import Any, Iterable
 
+import botocore.session
+
 from tests.local_aws import tls
 from tests.local_aws.fidelity import event_store, hooks, wire
 
@@ -34,19 +36,12 @@ SEED_PATH = "/moto-api/trailops/lookup-events/seed"
 THROTTLE_PATH = "/moto-api/trailops/lookup-events/throttle"
 RATE_VARIABLE = "TRAILOPS_LOOKUP_EVENTS_RATE"
 
-# CloudTrail's list, kept apart from the lookup's own copy on purpose: the
-# server must not take its rules from the code it tests.
-LOOKUP_ATTRIBUTE_KEYS = (
-    "EventId",
-    "EventName",
-    "ReadOnly",
-    "Username",
-    "ResourceType",
-    "ResourceName",
-    "EventSource",
-    "AccessKeyId",
-)
-MAX_RESULTS = 50
+# CloudTrail's own rules, from the service model botocore ships (the one the
+# AWS SDKs are generated from), never from the lookup's copy: the server must
+# not take its rules from the code it tests.
+_MODEL = botocore.session.get_session().get_service_model("cloudtrail")
+LOOKUP_ATTRIBUTE_KEYS = tuple(_MODEL.shape_for("LookupAttributeKey").enum)
+MAX_RESULTS = _MODEL.shape_for("MaxResults").metadata["max"]
 RETENTION = datetime.timedelta(days=90)
 # The throttle's lock: the event store has its own.
 _LOCK = threading.Lock()

@@ -5,7 +5,7 @@ delivers: ``{"s3Bucket": "<bucket>", "s3ObjectKey": ["<key>"]}`` (CloudTrail
 user guide, "Configuring Amazon SNS notifications for CloudTrail"). It
 publishes as its service principal, so the topic policy must let
 ``cloudtrail.amazonaws.com`` do ``SNS:Publish`` for this trail (the same
-``aws:SourceArn`` check CreateTrail makes, ``cloudtrail.policy_allows``).
+``aws:SourceArn`` check CreateTrail makes, ``policy_eval.policy_allows``).
 When it may not, or the topic is gone, nothing is published and GetTrailStatus
 shows ``LatestNotificationError``.
 
@@ -20,7 +20,7 @@ import json
 from typing import Any
 
 from tests.local_aws.fidelity import hooks, trail_status
-from tests.local_aws.fidelity.cloudtrail import request_context, policy_allows
+from tests.local_aws.fidelity.policy_eval import policy_allows, request_context
 
 # SNS's own error codes for what went wrong (Publish's AuthorizationError / NotFound).
 DENIED = "AuthorizationError"

@@ -14,7 +14,8 @@ Actions are named by ``wire``, as the fault rules name them: the
 ``X-Amz-Target`` action, the query ``Action``, and for S3 its API action
 (``GetBucketPolicy``, ``HeadBucket``, ``<Verb>Object``) rather than method and
 path, so that an S3 error says which call it was. The error code
-is the answer's own: the JSON ``__type`` or ``code``, the XML ``<Code>``, or
+is the answer's own, read by ``wire.answer_error`` (as for the recorded
+events' ``errorCode``): the JSON ``__type`` or ``code``, the XML ``<Code>``, or
 the ``x-amzn-ErrorType`` header; an answer with none of these (moto's HTML
 500 for an unimplemented call, a load balancer's 502) has the code ``""``.
 Unsigned requests (the control API) are not AWS calls and are not kept.
@@ -30,9 +31,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from tests.local_aws import tls
 from tests.local_aws.fidelity import hooks, wire
@@ -69,30 +69,6 @@ def error_responses(aws: Any) -> list[Answer]:
     return [answer for answer in answers(aws) if answer.status >= 400]
 
 
-# -- reading answers (pure; requests are read by ``wire``) --------------------
-
-
-def error_code(headers: Mapping[str, str], body: bytes) -> str:
-    """The AWS error code of an error answer, or ``""`` if it gives none."""
-    text = body.decode("utf-8", "replace").strip()
-    if text.startswith("{"):
-        try:
-            loaded = json.loads(text)
-        except ValueError:
-            loaded = None
-        if isinstance(loaded, dict):
-            code = str(loaded.get("__type") or loaded.get("code") or loaded.get("Code") or "")
-            if code:
-                # JSON 1.0/1.1 may qualify the code: "com.amazonaws.cloudtrail#TrailNotFoundException".
-                return code.rsplit("#", 1)[-1]
-    elif text.startswith("<"):
-        match = re.search(r"<Code>\s*([^<\s]+)\s*</Code>", text)
-        if match:
-            return match[1]
-    # The header may carry a documentation link after a colon: "Code:http://...".
-    return headers.get("x-amzn-ErrorType", "").split(":", 1)[0].strip()
-
-
 # -- inside the server ----------------------------------------------------
 
 
@@ -121,7 +97,7 @@ def _answering_view(self: Any, args: Any = None, **kwargs: Any) -> Any:
         raise
     if asked is not None:
         status = response.status_code
-        _keep(asked, status, error_code(response.headers, response.get_data()) if status >= 400 else "")
+        _keep(asked, status, wire.answer_error(response.headers, response.get_data())[0] if status >= 400 else "")
     return response
 
 
@@ -162,9 +138,6 @@ def install() -> None:
     """Wrap moto's view outermost (install after faults), and follow moto's recorder."""
     if _ORIGINAL:
         return
-    from moto.core.utils import convert_to_flask_response
-
-    _ORIGINAL["view"] = convert_to_flask_response.__call__
-    convert_to_flask_response.__call__ = _answering_view
+    hooks.wrap_view(_ORIGINAL, _answering_view)
     _follow_recorder()
     hooks.control_path(RESPONSES_PATH, _responses_view)

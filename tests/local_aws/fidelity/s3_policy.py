@@ -25,11 +25,11 @@ only refuse a request S3 would refuse too.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from typing import Any, Optional
 
-from tests.local_aws.fidelity import wire
+from tests.local_aws.fidelity import hooks, wire
+from tests.local_aws.fidelity.policy_eval import as_list, for_everyone, matches, statements_of
 
 _ORIGINAL: dict[str, Any] = {}
 SECURE_TRANSPORT = "aws:securetransport"
@@ -45,17 +45,6 @@ IAM_ACTIONS = {
 }
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _for_everyone(statement: dict[str, Any]) -> bool:
-    principal = statement.get("Principal")
-    return principal == "*" or (isinstance(principal, dict) and _as_list(principal.get("AWS")) == ["*"])
-
-
 def _secure_transport_condition(statement: dict[str, Any], secure: bool) -> bool:
     """Whether the statement's conditions are all on aws:SecureTransport and hold for ``secure``."""
     conditions = statement.get("Condition") or {}
@@ -67,27 +56,21 @@ def _secure_transport_condition(statement: dict[str, Any], secure: bool) -> bool
         for key, expected in clauses.items():
             if key.lower() != SECURE_TRANSPORT:
                 return False
-            if str(secure).lower() not in [str(value).lower() for value in _as_list(expected)]:
+            if str(secure).lower() not in [str(value).lower() for value in as_list(expected)]:
                 return False
     return True
 
 
 def denies(policy_text: Optional[bytes | str], action: str, resource: str, secure: bool) -> Optional[str]:
     """The Sid (or ``""``) of a statement that denies ``action`` on ``resource`` for this transport, or None."""
-    if not policy_text:
-        return None
-    try:
-        policy = json.loads(policy_text)
-    except ValueError:
-        return None
-    if not isinstance(policy, dict):
-        return None
-    for statement in _as_list(policy.get("Statement")):
-        if not (isinstance(statement, dict) and statement.get("Effect") == "Deny" and _for_everyone(statement)):
+    for statement in statements_of(policy_text):
+        if not (isinstance(statement, dict) and statement.get("Effect") == "Deny" and for_everyone(statement)):
             continue
-        actions_match = any(fnmatch.fnmatchcase(action.lower(), str(p).lower()) for p in _as_list(statement.get("Action")))
-        resources_match = any(fnmatch.fnmatchcase(resource, str(p)) for p in _as_list(statement.get("Resource")))
-        if actions_match and resources_match and _secure_transport_condition(statement, secure):
+        if (
+            matches(statement.get("Action"), action, ignore_case=True)
+            and matches(statement.get("Resource"), resource)
+            and _secure_transport_condition(statement, secure)
+        ):
             return str(statement.get("Sid", ""))
     return None
 
@@ -147,11 +130,7 @@ def _get_permission(self: Any, action: str, resource: str) -> Any:
 
     if self.policy is None:
         return PermissionResult.NEUTRAL
-    try:
-        policy = json.loads(self.policy)
-        statements = [s for s in _as_list(policy.get("Statement")) if isinstance(s, dict) and not s.get("Condition")]
-    except (ValueError, AttributeError):
-        return PermissionResult.NEUTRAL
+    statements = [s for s in statements_of(self.policy) if isinstance(s, dict) and not s.get("Condition")]
     if not statements:
         return PermissionResult.NEUTRAL
     return IAMPolicy(json.dumps({"Version": "2012-10-17", "Statement": statements})).is_action_permitted(action, resource)
@@ -162,11 +141,7 @@ def install() -> None:
     still an event, and a faulted call never reaches the policy)."""
     if _ORIGINAL:
         return
-    from moto.core.utils import convert_to_flask_response
-
     from moto.s3.models import FakeBucket
 
-    _ORIGINAL["view"] = convert_to_flask_response.__call__
-    _ORIGINAL["FakeBucket.get_permission"] = FakeBucket.get_permission
-    convert_to_flask_response.__call__ = _policy_view
-    FakeBucket.get_permission = _get_permission
+    hooks.wrap_view(_ORIGINAL, _policy_view)
+    hooks.patch(_ORIGINAL, FakeBucket, get_permission=_get_permission)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 import re
 import urllib.parse
 from typing import Any, Mapping, NamedTuple, Optional
@@ -166,6 +167,31 @@ def json_error(code: str, message: str) -> Exception:
     error = JsonRESTError(code, message)
     error.code = 400
     return error
+
+
+def answer_error(headers: Mapping[str, str], body: bytes) -> tuple[str, str]:
+    """``(code, message)`` of an error answer, in each protocol: the JSON
+    ``__type``/``code``, the XML ``<Code>``, else the ``x-amzn-ErrorType``
+    header; ``""`` for what the answer does not say (moto's HTML 500 for an
+    unimplemented call, a load balancer's 502, a HEAD answer)."""
+    text = body.decode("utf-8", "replace").strip()
+    code = message = ""
+    if text.startswith("{"):
+        try:
+            loaded = json.loads(text)
+        except ValueError:
+            loaded = None
+        if isinstance(loaded, dict):
+            # JSON 1.0/1.1 may qualify the code: "com.amazonaws.cloudtrail#TrailNotFoundException".
+            code = str(loaded.get("__type") or loaded.get("code") or loaded.get("Code") or "").rsplit("#", 1)[-1]
+            message = str(loaded.get("message") or loaded.get("Message") or "")
+    elif text.startswith("<"):
+        code_match = re.search(r"<Code>\s*([^<\s]+)\s*</Code>", text)
+        message_match = re.search(r"<Message>(.*?)</Message>", text, re.S)
+        code = code_match[1] if code_match else ""
+        message = message_match[1] if message_match else ""
+    # The header may carry a documentation link after a colon: "Code:http://...".
+    return code or headers.get("x-amzn-ErrorType", "").split(":", 1)[0].strip(), message
 
 
 # -- reading a Flask request inside the server --------------------------------

@@ -1,17 +1,28 @@
 """How the local AWS reads a request (``tests.local_aws.fidelity.wire``): who
 signed it, for which region and service, and which call it was, in each
 protocol. Fault rules, LookupEvents' event names and the answers kept for tests
-all name calls this way."""
+all name calls this way; the recorded events and the kept answers read an error
+answer's code the same way too."""
 
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from tests.local_aws.fidelity.wire import CredentialScope, action_of, as_time, credential_scope, s3_action, s3_bucket_call, signed_request
+from tests.local_aws.fidelity.wire import (
+    CredentialScope,
+    action_of,
+    answer_error,
+    as_time,
+    credential_scope,
+    s3_action,
+    s3_bucket_call,
+    signed_request,
+)
 
 SIGNED = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261129/eu-west-1/cloudtrail/aws4_request, SignedHeaders=host, Signature=abc"
 
@@ -154,3 +165,25 @@ def test_each_view_wrapper_gets_the_same_reading_of_a_request():
 
     assert signed_request(request) is first
     assert first.action == "AssumeRole"
+
+
+@pytest.mark.parametrize(
+    "headers, body, expected",
+    [
+        ({}, json.dumps({"__type": "TrailNotFoundException", "message": "Unknown trail"}).encode(), ("TrailNotFoundException", "Unknown trail")),
+        ({}, json.dumps({"__type": "com.amazonaws.kms#NotFoundException"}).encode(), ("NotFoundException", "")),
+        ({}, json.dumps({"code": "InsightNotEnabledException", "Message": "off"}).encode(), ("InsightNotEnabledException", "off")),
+        ({}, b'<?xml version="1.0"?>\n<Error><Code>NoSuchBucketPolicy</Code><Message>none</Message></Error>', ("NoSuchBucketPolicy", "none")),
+        (
+            {},
+            b"<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Topic does not exist</Message></Error></ErrorResponse>",
+            ("NotFound", "Topic does not exist"),
+        ),
+        ({"x-amzn-ErrorType": "ThrottlingException:http://internal.amazon.com/coral/"}, b"", ("ThrottlingException", "")),
+        # HEAD answers and HTML pages carry no AWS error code.
+        ({}, b"", ("", "")),
+        ({}, b"<html><body><h1>502 Bad Gateway</h1></body></html>", ("", "")),
+    ],
+)
+def test_answer_error_reads_the_code_and_message_of_each_protocol(headers, body, expected):
+    assert answer_error(headers, body) == expected

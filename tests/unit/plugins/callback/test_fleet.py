@@ -15,25 +15,7 @@ from ansible.plugins.callback.default import CallbackModule as DefaultCallback
 from ansible_collections.trailops.cloudtrail.plugins.callback import fleet
 from ansible_collections.trailops.cloudtrail.plugins.callback.fleet import CallbackModule
 
-SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-
-
-class FakeDisplay:
-    def __init__(self, verbosity: int = 0) -> None:
-        self.verbosity = verbosity
-        self.lines: list[str] = []
-
-    def display(self, msg: str, **_kwargs) -> None:
-        self.lines.append(msg)
-
-
-class FakeHost:
-    def __init__(self, name: str, account_name: str = "") -> None:
-        self.name = name
-        self.vars = {"aws_account_name": account_name} if account_name else {}
-
-    def get_name(self) -> str:
-        return self.name
+from tests.unit.plugins.callback.fakes import SECRET, FakeDisplay, FakeHost
 
 
 def fake_task(action: str = "trailops.cloudtrail.baseline", run_once: bool = False, args=None, parent=None):

@@ -221,7 +221,7 @@ def test_a_window_older_than_90_days_is_shortened_with_a_warning():
     "start, end, message",
     [
         ("last week", "now", "event_search: event_search_start: cannot parse 'last week'"),
-        ("now", "-1d", "event_search_start .* must not be after event_search_end"),
+        ("now", "-1d", "event_search_start: .* must not be after event_search_end"),
     ],
 )
 def test_a_bad_window_names_the_variable(start, end, message):

@@ -1,5 +1,5 @@
-"""One validation style: every module's validator raises the same
-ParameterError, and the checks they share (account id, region, S3 key
+"""One validation style: every module's validator (and the accounts
+inventory's) raises the same ParameterError, and the checks they share (account id, region, S3 key
 prefix, trail reference) say the same thing in every module."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils import trail_i
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import validate_logs
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import parse_trail_reference
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.plugin_utils import accounts
 from tests.unit.plugins.module_utils.test_baseline import options as baseline_options
 
 ACCOUNT = "123456789012"
@@ -84,6 +85,7 @@ ACCOUNT_ID_VALIDATORS = {
     "log_bucket": ("account_id", lambda: log_bucket.check(log_bucket_spec(account_id=BAD_ACCOUNT_ID))),
     "baseline": ("account_id", lambda: baseline.check(baseline_params(account_id=BAD_ACCOUNT_ID))),
     "validate_logs": ("account_ids", lambda: validate_logs.check_parameters(validate_logs_params(account_ids=[BAD_ACCOUNT_ID]), NOW)),
+    "accounts inventory": ("exclude_accounts", lambda: accounts.check_options({"exclude_accounts": [BAD_ACCOUNT_ID]})),
 }
 
 BAD_PREFIXES = ["/logs", "p" * 201]
@@ -156,3 +158,10 @@ def test_selector_problems_come_in_one_error_naming_the_first_option():
     assert error.option == "trail_name"
     problems = event_selectors.parameter_problems({"trail_name": "a..b", "insight_selectors": [{"insight_type": "NoSuchInsight"}]})
     assert len(problems) == 2 and str(error) == "; ".join(problems)
+
+
+def test_a_missing_region_is_refused_naming_the_option_and_where_it_comes_from():
+    for region in (None, ""):
+        error = error_of(parameters.check_region_given, region)
+        assert error.option == "region" and "module_defaults of group/trailops.cloudtrail.aws, or AWS_REGION" in error.message
+    parameters.check_region_given("eu-west-1")

@@ -197,3 +197,34 @@ def test_the_same_name_in_another_region_gets_another_suffix():
     east = ps.trail_sid_suffix("t", "arn:aws:cloudtrail:us-east-1:123456789012:trail/t")
     west = ps.trail_sid_suffix("t", "arn:aws:cloudtrail:us-west-2:123456789012:trail/t")
     assert east != west
+
+
+# ---------------------------------------------------------------- merge_checked: the plan's and the write's one question
+DENY_UNDER_OUR_SID = changed(OURS, Effect="Deny")
+
+
+@pytest.mark.parametrize(
+    "current, limit, merged, problem",
+    [
+        (None, 30 * 1024, dict(BASE, Statement=[DEFAULT, OURS]), None),
+        (policy(FOREIGN), 30 * 1024, policy(FOREIGN, OURS), None),
+        # Already there, formatted differently: nothing to write.
+        (policy(FOREIGN, changed(OURS, Action=["SNS:Publish"])), 30 * 1024, None, None),
+        (policy(DENY_UNDER_OUR_SID), 30 * 1024, None, "is not CloudTrail's grant"),
+        (policy(FOREIGN), 100, policy(FOREIGN, OURS), "over the limit of 100"),
+    ],
+    ids=["no policy yet", "appended", "already there", "our Sid misused", "too large"],
+)
+def test_merge_checked_says_what_to_write_or_why_not(current, limit, merged, problem):
+    found, why = ps.merge_checked(current, [OURS], BASE, limit, "topic policy of t")
+    assert found == merged
+    assert (why is None) if problem is None else (problem in why)
+
+
+def test_a_state_read_from_a_policy_shows_our_statements_and_keeps_the_policy_unseen():
+    read = policy(FOREIGN, OURS)
+    state = ps.PolicyState.of(read, {OURS["Sid"]}, name="t")
+    assert state == {"name": "t", "statements": {OURS["Sid"]: OURS}}
+    assert ps.read_policy(state, "2008-10-17") is read
+    # A state without the policy (as a diff shows it) stands for our statements alone.
+    assert ps.read_policy(dict(state), "2008-10-17") == {"Version": "2008-10-17", "Statement": [OURS]}

@@ -24,12 +24,8 @@ def existing(policy=None, display_name="CloudTrail management-events", arn=ARN, 
     """A topic's state as read() returns it, with the policy it was read from."""
     if policy is None:
         policy = ps.merge_policy(None, sns_topic.desired_statements(arn, WHERE), sns_topic.default_topic_policy(arn, ACCOUNT))
-    state = sns_topic.TopicState(name=arn.rsplit(":", 1)[1], topic_arn=arn)
-    if not sns_topic.by_arn(spec or {}):
-        state["display_name"] = display_name
-    state["statements"] = ps.owned_statements(policy, {sns_topic.statement_sid(WHERE)})
-    state.policy = policy
-    return state
+    shown = {} if sns_topic.by_arn(spec or {}) else {"display_name": display_name}
+    return ps.PolicyState.of(policy, {sns_topic.statement_sid(WHERE)}, name=arn.rsplit(":", 1)[1], topic_arn=arn, **shown)
 
 
 def plan_for(before, spec=None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.accounts import DEFAULT_ROLE_ARN_TEMPLATE
-from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.accounts import AccountsOptionError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.accounts import account_from_organizations
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.accounts import check_options
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.accounts import group_names
@@ -23,19 +23,19 @@ ACCOUNT = {"id": "012345678901", "name": "audit", "email": "a@example.com", "sta
         ({"statuses": ["active", "bogus"]}, "statuses: 'bogus' is not an account status"),
         ({"organizational_units": ["ou-nope"]}, "organizational_units: 'ou-nope' is neither an OU id"),
         ({"organizational_units": [12]}, "organizational_units: 12 is neither"),
-        ({"accounts": "123456789012"}, "accounts must be a list"),
-        ({"accounts": [{"id": "123456789012"}], "organizational_units": ["r-ab12"]}, "accounts and organizational_units are both set"),
-        ({"accounts": [{"name": "x"}]}, "accounts[0] has no id"),
-        ({"accounts": ["123456789012"]}, "accounts[0] must be a dictionary"),
-        ({"accounts": [{"id": 12345678901}]}, "accounts[0].id: an account id must be a string of 12 digits, got '12345678901' (quote"),
-        ({"accounts": [{"id": "12345"}]}, "accounts[0].id: an account id must be a string of 12 digits"),
-        ({"accounts": [{"id": True}]}, "accounts[0].id: an account id must be a string of 12 digits"),
-        ({"accounts": [{"id": "123456789012", "region": "x"}]}, "accounts[0] has unknown keys ['region']"),
+        ({"accounts": "123456789012"}, "accounts: must be a list"),
+        ({"accounts": [{"id": "123456789012"}], "organizational_units": ["r-ab12"]}, "accounts: is set together with organizational_units"),
+        ({"accounts": [{"name": "x"}]}, "accounts[0]: has no id"),
+        ({"accounts": ["123456789012"]}, "accounts[0]: must be a dictionary"),
+        ({"accounts": [{"id": 12345678901}]}, "accounts[0].id: an AWS account id is 12 digits (got '12345678901'); quote"),
+        ({"accounts": [{"id": "12345"}]}, "accounts[0].id: an AWS account id is 12 digits (got '12345')"),
+        ({"accounts": [{"id": True}]}, "accounts[0].id: an AWS account id is 12 digits (got True)"),
+        ({"accounts": [{"id": "123456789012", "region": "x"}]}, "accounts[0]: unknown keys ['region']"),
         ({"accounts": [{"id": "123456789012", "status": "gone"}]}, "accounts[0].status: 'gone' is not an account status"),
-        ({"accounts": [{"id": "123456789012", "role_arn": "Admin"}]}, "accounts[0].role_arn must be an IAM role ARN"),
-        ({"accounts": [{"id": "123456789012", "tags": ["a"]}]}, "accounts[0].tags must be a dictionary"),
-        ({"accounts": [{"id": "123456789012"}, {"id": "123456789012"}]}, "accounts lists the account 123456789012 twice"),
-        ({"exclude_accounts": ["abc"]}, "exclude_accounts: an account id must be a string of 12 digits"),
+        ({"accounts": [{"id": "123456789012", "role_arn": "Admin"}]}, "accounts[0].role_arn: must be an IAM role ARN"),
+        ({"accounts": [{"id": "123456789012", "tags": ["a"]}]}, "accounts[0].tags: must be a dictionary"),
+        ({"accounts": [{"id": "123456789012"}, {"id": "123456789012"}]}, "accounts: lists the account 123456789012 twice"),
+        ({"exclude_accounts": ["abc"]}, "exclude_accounts: an AWS account id is 12 digits (got 'abc')"),
         ({"account_tags": {"env": {"a": 1}}}, "account_tags: the value of 'env' must be a string"),
         ({"role_arn_template": "arn:aws:iam::{account}:role/x"}, "uses unknown fields ['account']"),
         ({"role_arn_template": "arn:aws:iam::111111111111:role/x"}, "must be an IAM role ARN with {account_id} in it"),
@@ -44,7 +44,7 @@ ACCOUNT = {"id": "012345678901", "name": "audit", "email": "a@example.com", "sta
     ],
 )
 def test_wrong_options_name_the_option(options, message):
-    with pytest.raises(AccountsOptionError) as error:
+    with pytest.raises(ParameterError) as error:
         check_options(options)
     assert message in str(error.value)
 

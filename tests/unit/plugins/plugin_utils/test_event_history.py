@@ -10,6 +10,7 @@ import json
 import botocore.exceptions
 import pytest
 
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils import event_history as eh
 
 NOW = datetime.datetime(2024, 6, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
@@ -46,7 +47,7 @@ def test_parse_time(value, expected):
 
 @pytest.mark.parametrize("value", ["yesterday", "-2", "2h", "-2y", "2024-13-01", "-h"])
 def test_parse_time_rejects(value):
-    with pytest.raises(eh.EventHistoryError, match=r"^end_time: cannot parse .*ISO 8601.*-7d"):
+    with pytest.raises(ParameterError, match=r"^end_time: cannot parse .*ISO 8601.*-7d"):
         eh.parse_time(value, "end_time", NOW)
 
 
@@ -72,13 +73,13 @@ def test_resolve_window(start, end, expected_start, expected_end, warns):
 @pytest.mark.parametrize(
     "start, end, message",
     [
-        ("-1h", "-2h", r"start_time .* must not be after end_time"),
-        ("now", "2024-01-01T00:00:00Z", r"start_time .* must not be after end_time"),
-        ("-200d", "-100d", r"end_time .* older than the 90 days"),
+        ("-1h", "-2h", r"^start_time: .* must not be after end_time"),
+        ("now", "2024-01-01T00:00:00Z", r"^start_time: .* must not be after end_time"),
+        ("-200d", "-100d", r"^end_time: .* older than the 90 days"),
     ],
 )
 def test_resolve_window_rejects(start, end, message):
-    with pytest.raises(eh.EventHistoryError, match=message):
+    with pytest.raises(ParameterError, match=message):
         eh.resolve_window(start, end, NOW)
 
 
@@ -110,7 +111,7 @@ def test_lookup_attribute(value, expected):
     ],
 )
 def test_lookup_attribute_rejects(value, message):
-    with pytest.raises(eh.EventHistoryError, match=r"^lookup_attribute.*" + message):
+    with pytest.raises(ParameterError, match=r"^lookup_attribute.*" + message):
         eh.lookup_attribute(value)
 
 
@@ -120,7 +121,7 @@ def test_event_category(value, expected):
 
 
 def test_event_category_rejects():
-    with pytest.raises(eh.EventHistoryError, match=r"^event_category must be one of management, insight"):
+    with pytest.raises(ParameterError, match=r"^event_category: must be one of management, insight"):
         eh.event_category("data")
 
 
@@ -131,7 +132,7 @@ def test_max_events(value, expected):
 
 @pytest.mark.parametrize("value", [0, -1, "0", "ten", 2.5, True])
 def test_max_events_rejects(value):
-    with pytest.raises(eh.EventHistoryError, match=r"^max_events must be a whole number greater than 0"):
+    with pytest.raises(ParameterError, match=r"^max_events: must be a whole number greater than 0"):
         eh.max_events(value)
 
 
@@ -157,7 +158,7 @@ def test_regions(values, default, expected):
     ],
 )
 def test_regions_rejects(values, default, message):
-    with pytest.raises(eh.EventHistoryError, match=message):
+    with pytest.raises(ParameterError, match=message):
         eh.regions(values, default, REGIONS)
 
 
