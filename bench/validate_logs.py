@@ -49,15 +49,14 @@ def render(result: dict[str, Any]) -> str:
            "One trail with log file validation on, N log files of 20 events each delivered by the local AWS as CloudTrail "
            "does (a log file per five-minute flush, a digest per 12 flushes: hourly digests). On the same bucket and range, "
            "alternately (the first to go taking turns): `validate_logs` as Ansible runs it on localhost (a Python process "
-           f"reading its arguments from a file; `max_concurrency` {result.get('max_concurrency') or 'at its default, 10'}) and "
+           f"reading its arguments from a file; `max_concurrency` {result.get('max_concurrency') or 'at its default, 16'}) and "
            "`aws cloudtrail validate-logs` (the reference client, one object at a time). Both must find every digest and log "
            "file valid. The latency is the local AWS's latency rule on every S3 call (`tests/local_aws/fidelity/faults.py`). "
            "Calls are counted on the server; peak memory is each process's own peak resident set (`wait4`).", "",
-           f"**The machine**: {machine.get('nproc', '?')} cores ({machine.get('cpu', '?')}), shared with five other engineers' "
-           "test runs while this was measured (load average "
-           f"{result.get('load') or str(result.get('load_at_start', '?')) + ' at the start, ' + str(result.get('load_at_end', '?')) + ' at the end'}), "
-           "so the seconds "
-           "are inflated and noisy; the ratios, from runs taken alternately, are the figures to read.", "",
+           f"**The machine**: {machine.get('nproc', '?')} cores ({machine.get('cpu', '?')}), load average "
+           f"{result.get('load') or str(result.get('load_at_start', '?')) + ' at the start, ' + str(result.get('load_at_end', '?')) + ' at the end'}. "
+           "A load above the number of cores means other work shared the machine, and the seconds are inflated; the ratios, "
+           "from runs taken alternately, are the figures to read.", "",
            "| log files | S3 latency | runs | validate_logs, s | AWS CLI, s | ratio | calls: ours / CLI | peak memory, MiB: ours / CLI |",
            "|---|---|---|---|---|---|---|---|"]
 

@@ -11,8 +11,9 @@ digest lists (the custom validation the CloudTrail user guide describes, which
 Pure functions (names, times, digest parsing, the signing string, signature and
 hash checks, chain links, the report) come first; the AWS calls, one wrapper
 each, come last. Digests and log files are read ahead by a bounded pool
-(``s3_objects.ObjectReader``) but checked in order, and hashed as they stream,
-so memory grows with the pool, not with the bucket.
+(``s3_objects.ObjectReader``), the log files of every digest as one stream,
+but checked in order, and hashed as they stream, so memory grows with the
+pool, not with the bucket.
 """
 
 from __future__ import annotations
@@ -22,13 +23,16 @@ import gzip
 import hashlib
 import json
 import re
+import time
 import zlib
 from typing import Any
 from typing import Callable
 from typing import Collection
+from typing import Dict
 from typing import Iterable
 from typing import Iterator
 from typing import Optional
+from typing import Union
 
 try:
     from cryptography.exceptions import InvalidSignature
@@ -383,6 +387,16 @@ class Report:
         if kind == DIGEST_MISSING:
             self.counts(backfill)["missing"] += 1
 
+    def digest_checked(self, valid: bool, backfill: bool) -> None:
+        self.counts(backfill)["valid" if valid else "invalid"] += 1
+
+    def not_validated(self, log_files: int) -> None:
+        """Log files listed in a digest that is itself invalid: nothing vouches for them."""
+        self.log_files["not_validated"] += log_files
+
+    def scope(self, account_id: str, region: str, folder: str) -> None:
+        self.scopes.append({"account_id": account_id, "region": region, "folder": folder})
+
     def inform(self, kind: str, s3_key: str, detail: str) -> None:
         """What an auditor should know but is no failure: a chain restart."""
         self.information.append({"kind": kind, "s3_key": s3_key, "detail": detail})
@@ -582,35 +596,49 @@ def digest_keys_in_range(
     return standard, backfill
 
 
-def validate_scope(
-    s3,
-    report: Report,
-    bucket: str,
-    folder: str,
-    trail_name: str,
-    home_region: str,
-    start: datetime.datetime,
-    end: datetime.datetime,
-    public_keys: PublicKeys,
-    reader: Optional[ObjectReader] = None,
-) -> None:
-    """Validate the digests of one account and region ending in [start, end + one
-    hour], oldest first, and the log files each valid digest lists: first the
-    chain of regular digests, then the backfill digests. Holds the reader's window of digests at a time."""
-    standard, backfill = digest_keys_in_range(list_digest_keys(s3, bucket, folder, start, end + SPILL_OVER), trail_name, home_region, start, end)
-    # Without a reader, one object at a time in this thread (no pool).
-    reader = reader or ObjectReader(s3, 1)
-    validate_chain(s3, report, bucket, standard, start, public_keys, backfill=False, reader=reader)
-    validate_chain(s3, report, bucket, backfill, start, public_keys, backfill=True, reader=reader)
+# -- the walk as one stream of reads ---------------------------------------
+#
+# Every log file of the trail, across digests, chains and scopes, goes through
+# one ordered stream of reads (``ObjectReader.ordered``), so the pool always has
+# reads in flight: with one stream per digest it drained at each digest's end,
+# two latency rounds per digest with the pool mostly idle. The digests are
+# checked (link, location, signature) as the stream draws them, that is ahead
+# of the checks of the log files before them; so what a digest's check finds
+# travels in the stream as a Step, and the loop that consumes the stream applies
+# each in its place. The report is written in the order of a one-at-a-time read.
 
 
-def validate_chain(
-    s3, report: Report, bucket: str, keys: list[str], start: datetime.datetime, public_keys: PublicKeys, backfill: bool, reader: Optional[ObjectReader] = None
-) -> None:
-    # Digests and log files are read ahead by the reader's pool and come back in
-    # order, so the chain is checked exactly as if they were read one by one.
-    reader = reader or ObjectReader(s3, 1)
-    counts = report.counts(backfill)
+class Step:
+    """A change to the report that the walk decided ahead, applied in its place in
+    the stream: ``method(report, *args)``."""
+
+    __slots__ = ("method", "args")
+
+    def __init__(self, method: Callable[..., None], *args: Any) -> None:
+        self.method = method
+        self.args = args
+
+    def apply(self, report: Report) -> None:
+        self.method(report, *self.args)
+
+    def __repr__(self) -> str:
+        return f"Step({self.method.__name__}, {self.args!r})"
+
+
+def _stop(_report: Report, error: Exception) -> None:
+    raise error
+
+
+# A log file entry of a valid digest (read in the pool), or a Step (not read).
+Entry = Union[Step, Dict[str, Any]]
+
+
+def chain_entries(
+    bucket: str, keys: list[str], start: datetime.datetime, public_keys: PublicKeys, backfill: bool, reader: ObjectReader
+) -> Iterator[Entry]:
+    """The entries of one chain of digests, oldest first: each digest's findings
+    as Steps, then, for a valid digest, the log files it lists. The digests
+    themselves are read ahead by the reader (a window of them at a time)."""
     listed = set(keys)
     # What a later digest's link is checked against: a few short strings per digest.
     seen: dict[str, Optional[dict[str, Any]]] = {}
@@ -618,34 +646,81 @@ def validate_chain(
     for key, read in reader.ordered(lambda client, key: read_digest(client, bucket, key), keys):
         fetched = read()
         if fetched is None:
-            report.fail(DIGEST_MISSING, key, "listed, then gone before it could be read", backfill)
+            yield Step(Report.fail, DIGEST_MISSING, key, "listed, then gone before it could be read", backfill)
             continue
         raw, metadata = fetched
         try:
             digest, uncompressed = load_digest(raw, metadata, backfill)
         except DigestFormatError as e:
-            counts["invalid"] += 1
-            report.fail(DIGEST_UNREADABLE, key, str(e), backfill)
+            yield Step(Report.digest_checked, False, backfill)
+            yield Step(Report.fail, DIGEST_UNREADABLE, key, str(e), backfill)
             seen[key], previous_key = None, key
             continue
         failures, information = check_link(digest, key, seen, listed, previous_key, start)
         for kind, failed_key, detail in failures:
-            report.fail(kind, failed_key, detail, backfill)
+            yield Step(Report.fail, kind, failed_key, detail, backfill)
         if not backfill:
             # Backfill digests stand outside the chain: each starts its own.
             for kind, noted_key, detail in information:
-                report.inform(kind, noted_key, detail)
+                yield Step(Report.inform, kind, noted_key, detail)
         around = backfill_generated(metadata) if backfill else None
         problem = check_digest(digest, uncompressed, bucket, key, metadata, public_keys.find(digest.get("digestPublicKeyFingerprint"), around))
         seen[key], previous_key = {"sha256": hashlib.sha256(uncompressed).hexdigest(), "signature": metadata.get("signature")}, key
         if problem:
-            counts["invalid"] += 1
-            report.fail(problem[0], key, problem[1], backfill)
-            report.log_files["not_validated"] += len(digest["logFiles"])
+            yield Step(Report.digest_checked, False, backfill)
+            yield Step(Report.fail, problem[0], key, problem[1], backfill)
+            yield Step(Report.not_validated, len(digest["logFiles"]))
             continue
-        counts["valid"] += 1
-        for log_file, hashed in reader.ordered(read_log_file, digest["logFiles"], window=2 * reader.max_concurrency):
-            validate_log_file(s3, report, log_file, hashed)
+        yield Step(Report.digest_checked, True, backfill)
+        yield from digest["logFiles"]
+
+
+def scope_entries(
+    s3,
+    bucket: str,
+    folder: str,
+    trail_name: str,
+    home_region: str,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    public_keys: PublicKeys,
+    reader: ObjectReader,
+) -> Iterator[Entry]:
+    """The entries of one account and region: its digests ending in [start, end +
+    one hour], first the chain of regular digests, then the backfill digests.
+    Listed when the stream reaches the scope."""
+    standard, backfill = digest_keys_in_range(list_digest_keys(s3, bucket, folder, start, end + SPILL_OVER), trail_name, home_region, start, end)
+    yield from chain_entries(bucket, standard, start, public_keys, False, reader)
+    yield from chain_entries(bucket, backfill, start, public_keys, True, reader)
+
+
+def stopping_in_place(entries: Iterator[Entry]) -> Iterator[Entry]:
+    """The entries, and an AWS error met while walking ahead (a digest or a listing
+    that cannot be read) as a last Step: it stops the run where a one-at-a-time
+    read would have met it, after the entries before it are applied."""
+    try:
+        yield from entries
+    except AnsibleAWSError as error:
+        yield Step(_stop, error)
+
+
+def is_step(entry: Entry) -> bool:
+    return isinstance(entry, Step)
+
+
+def validate_entries(s3, report: Report, entries: Iterator[Entry], reader: ObjectReader) -> None:
+    """Consume the stream: apply each Step, check each log file (read ahead in the pool), in order."""
+    stream = stopping_in_place(entries)
+    try:
+        # The window counts Steps too, so memory stays bounded however many digests fail.
+        for entry, hashed in reader.ordered(read_log_file, stream, window=2 * reader.max_concurrency, passes=is_step):
+            if isinstance(entry, Step):
+                entry.apply(report)
+            else:
+                validate_log_file(s3, report, entry, hashed)
+    finally:
+        # Leaving early (an error) cancels the digest reads the walk had started.
+        stream.close()
 
 
 def checkable(log_file: dict[str, Any]) -> bool:
@@ -750,35 +825,46 @@ def validate(module, trail: dict[str, Any], start: datetime.datetime, end: datet
             keys_by_region[region] = PublicKeys(lambda low, high: list_public_keys(client_for_region(module, region), low, high), start, end)
         return keys_by_region[region]
 
-    with ObjectReader(s3, pool, retry_decorator=transient_retry) as reader:
+    def trail_entries(reader: ObjectReader) -> Iterator[Entry]:
         for account_id, region, folder in scopes_of(s3, trail, module.params["account_ids"], module.params["regions"]):
-            report.scopes.append({"account_id": account_id, "region": region, "folder": folder})
-            validate_scope(s3, report, trail["S3BucketName"], folder, trail["Name"], home_region_of(trail), start, end, keys_for(region), reader)
+            yield Step(Report.scope, account_id, region, folder)
+            yield from scope_entries(s3, trail["S3BucketName"], folder, trail["Name"], home_region_of(trail), start, end, keys_for(region), reader)
+
+    with ObjectReader(s3, pool, retry_decorator=transient_retry) as reader:
+        validate_entries(s3, report, trail_entries(reader), reader)
     return report
 
 
 def run(module) -> dict[str, Any]:
     """The validate_logs module's work: the result to exit with. Fails the
     module, with a verdict, when nothing could be read or validated, and when
-    validation failed and ``fail_on_invalid`` is set."""
+    validation failed and ``fail_on_invalid`` is set. Every result says how
+    long it took (``seconds``): one module run cannot report progress while it
+    runs, so a play shows each trail's time as it finishes."""
+    began = time.monotonic()
+
+    def took() -> float:
+        return round(time.monotonic() - began, 1)
+
     empty: dict[str, Any] = {"verdict": "not_validated", "summary": {}, "failures": [], "information": []}
     try:
         start, end = check_parameters(module.params, datetime.datetime.now(datetime.timezone.utc))
     except ParameterError as e:
-        module.fail_json(msg=str(e), **empty)
+        module.fail_json(msg=str(e), seconds=took(), **empty)
     if not HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"), **empty)
+        module.fail_json(msg=missing_required_lib("cryptography"), seconds=took(), **empty)
 
     name = module.params["trail_name"]
     found = empty
     try:
         trail = get_trail(module.client("cloudtrail", retry_decorator=transient_retry()), name)
         if trail is None:
-            module.fail_json(msg=f"trail_name: no trail {name!r} in this region (a trail of another region needs its ARN)", **empty)
+            module.fail_json(msg=f"trail_name: no trail {name!r} in this region (a trail of another region needs its ARN)", seconds=took(), **empty)
         found = dict(empty, trail_arn=trail["TrailARN"], s3_bucket=trail["S3BucketName"])
         if not trail.get("LogFileValidationEnabled"):
             module.fail_json(
                 msg=f"Log file validation is not enabled for trail {trail['Name']}: CloudTrail writes no digest files for it, so there is nothing to validate.",
+                seconds=took(),
                 **found,
             )
         report = validate(module, trail, start, end)
@@ -786,11 +872,11 @@ def run(module) -> dict[str, Any]:
         # What could not be read is a verdict too: the playbook reports it per account.
         located = {key: found[key] for key in ("trail_arn", "s3_bucket") if key in found}
         if e.exception:
-            module.fail_json_aws(e.exception, msg=e.message, verdict="unreadable", summary={}, failures=[], information=[], **located)
-        module.fail_json(msg=e.message, verdict="unreadable", summary={}, failures=[], information=[], **located)
+            module.fail_json_aws(e.exception, msg=e.message, verdict="unreadable", summary={}, failures=[], information=[], seconds=took(), **located)
+        module.fail_json(msg=e.message, verdict="unreadable", summary={}, failures=[], information=[], seconds=took(), **located)
 
     summary = report.summary(start, end)
-    result = {"trail_arn": found["trail_arn"], "s3_bucket": found["s3_bucket"], "changed": False}
+    result = {"trail_arn": found["trail_arn"], "s3_bucket": found["s3_bucket"], "changed": False, "seconds": took()}
     result.update(verdict=verdict(summary, report.failures), summary=summary, failures=report.failures, information=report.information)
     if result["verdict"] == "not_validated":
         module.fail_json(

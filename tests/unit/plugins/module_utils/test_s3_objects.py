@@ -225,6 +225,37 @@ def test_without_a_retry_policy_the_given_client_is_used_as_it_is():
         assert [result() for _key, result in reader.ordered(read, ["1", "2"])] == [b"\x01" * 4, b"\x02" * 4]
 
 
+@pytest.mark.parametrize("max_concurrency", [1, 4])
+def test_items_that_pass_are_not_read_and_come_back_in_their_place(max_concurrency):
+    """validate_logs sends a digest's findings through the stream of log file reads:
+    they are not read, and they keep their place among the reads."""
+    fake = FakeS3()
+    items = ["1", "note a", "2", "3", "note b", "note c", "4"]
+    with ObjectReader(fake, max_concurrency, retry_decorator=no_retry) as reader:
+        got = [(item, result()) for item, result in reader.ordered(sha256_of, items, passes=lambda item: item.startswith("note"))]
+    assert [item for item, _value in got] == items
+    assert all(value is None if item.startswith("note") else value == expected(item, fake.size) for item, value in got)
+    assert fake.calls == 4
+
+
+def test_items_that_pass_still_take_their_place_in_the_window():
+    """A long run of items that are not read (the findings of many invalid digests)
+    is not drawn all at once behind a slow read."""
+    fake = FakeS3()
+    drawn = []
+
+    def stream():
+        for n in range(1000):
+            drawn.append(n)
+            yield str(n) if n % 100 == 0 else f"note {n}"
+
+    with ObjectReader(fake, 4, retry_decorator=no_retry) as reader:
+        for consumed, (_item, result) in enumerate(reader.ordered(sha256_of, stream(), window=6, passes=lambda item: item.startswith("note")), start=1):
+            result()
+            assert len(drawn) <= consumed + 6
+    assert fake.calls == 10
+
+
 @pytest.mark.parametrize(
     "value, problem",
     [
