@@ -13,16 +13,19 @@ then make the writes in dependency order: the bucket and its policy before
 the trail, the key policy before the trail is encrypted with it. Check mode
 stops after the plan, which is the prediction.
 
-The parts of their own files (log bucket, KMS key, SNS topic, CloudWatch
-Logs) follow ``parts.py``'s interface; the bucket policy, the trail and its
+The parts of their own files (log bucket, bucket policy, KMS key, SNS topic,
+CloudWatch Logs) follow ``parts.py``'s interface; the trail and its
 selectors predate it, and the small adapters below fit them to it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import random
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from typing import Callable
@@ -30,13 +33,13 @@ from typing import Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 
-from ansible_collections.trailops.cloudtrail.plugins.module_utils import bucket_policy
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import cloudwatch_logs
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import event_selectors
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import kms_key
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import log_bucket
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import sns_topic
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import trail
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import BucketPolicyPart
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.clients import Clients
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import caller_account_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import get_event_selectors
@@ -157,6 +160,26 @@ _COMBINATIONS: tuple[tuple[Callable[[dict[str, Any]], bool], str, str], ...] = (
         "assume_role_arn",
         "not an IAM role ARN (arn:<partition>:iam::<account id>:role/<name>)",
     ),
+    (
+        lambda p: p.get("log_archive_role_arn") and not _ROLE_ARN.fullmatch(p["log_archive_role_arn"]),
+        "log_archive_role_arn",
+        "not an IAM role ARN (arn:<partition>:iam::<account id>:role/<name>)",
+    ),
+    (
+        lambda p: p.get("log_archive_account_id") and not p.get("log_archive_role_arn"),
+        "log_archive_account_id",
+        "set without log_archive_role_arn: the log archive's bucket, policy and key are managed through a role in it; set log_archive_role_arn",
+    ),
+    (
+        lambda p: p.get("log_archive_account_id") and p["log_archive_role_arn"].split(":")[4] != p["log_archive_account_id"],
+        "log_archive_role_arn",
+        "is a role of another account than log_archive_account_id",
+    ),
+    (
+        lambda p: p.get("log_archive_role_arn") and p.get("s3_bucket_delete"),
+        "s3_bucket_delete",
+        "true while log_archive_role_arn is set: the log archive's bucket holds every account's logs and is never deleted by one account's run",
+    ),
 )
 
 
@@ -166,6 +189,8 @@ def check(params: dict[str, Any]) -> None:
     try:
         if params.get("account_id"):
             check_account_id(params["account_id"])
+        if params.get("log_archive_account_id"):
+            check_account_id(params["log_archive_account_id"], "log_archive_account_id")
         for broken, option, rule in _COMBINATIONS:
             if broken(params):
                 raise ParameterError(option, rule)
@@ -210,7 +235,8 @@ def _static_specs(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def part_specs(params: dict[str, Any], where: Where) -> dict[str, dict[str, Any]]:
     """Every managed part's spec, once the account is known."""
-    bucket = params.get("s3_bucket_name") or default_bucket_name(where.account, params["name"])
+    # A central log bucket is named after the log-archive account that owns it.
+    bucket = params.get("s3_bucket_name") or default_bucket_name(where.resource_account, params["name"])
     specs = _static_specs(params)
     specs["log_bucket"] = {
         "name": bucket,
@@ -229,6 +255,7 @@ def part_specs(params: dict[str, Any], where: Where) -> dict[str, dict[str, Any]
             "lifecycle_expiration_days": "s3_bucket_lifecycle_expiration_days",
             "trails": "name",
             "state": "state",
+            "archive_role": "log_archive_role_arn",
         },
     }
     specs["bucket_policy"] = {
@@ -241,6 +268,8 @@ def part_specs(params: dict[str, Any], where: Where) -> dict[str, dict[str, Any]
         # bucket's owner decides.
         "deny_insecure_transport": not params.get("s3_bucket_existing"),
         "sid_suffix": trail_sid_suffix(params["name"], where.trail_arn),
+        # The bucket policy's messages name the option the user set.
+        "option_names": {"bucket": "s3_bucket_name", "sid_suffix": "s3_bucket_name"},
     }
     specs["trail"] = dict(params, s3_bucket_name=bucket)
     if params["state"] == "present" and manages_selectors(params):
@@ -254,70 +283,8 @@ def part_specs(params: dict[str, Any], where: Where) -> dict[str, dict[str, Any]
 
 
 # ---------------------------------------------------------------------------
-# Adapters: the bucket policy, the trail and its selectors as parts
+# Adapters: the trail and its selectors as parts
 # ---------------------------------------------------------------------------
-class _BucketPolicyPart:
-    """The trail's statements in the bucket policy (bucket_policy.py)."""
-
-    @staticmethod
-    def check(spec: dict[str, Any]) -> None:
-        return None
-
-    @staticmethod
-    def desired(spec: dict[str, Any], where: Where) -> list[dict[str, Any]]:
-        if spec["state"] == "absent":
-            return []
-        return bucket_policy.desired_statements(
-            spec["bucket"],
-            spec["trails"],
-            s3_key_prefix=spec["s3_key_prefix"],
-            organization_id=spec["organization_id"],
-            deny_insecure_transport=spec["deny_insecure_transport"],
-            sid_suffix=spec["sid_suffix"],
-        )
-
-    @staticmethod
-    def owned(spec: dict[str, Any]) -> set[str]:
-        return set(bucket_policy.owned_sids(spec["sid_suffix"]).values())
-
-    @staticmethod
-    def read(client_for, spec: dict[str, Any], where: Where, bucket_exists: bool) -> Optional[dict[str, Any]]:
-        if not bucket_exists:
-            return None
-        return bucket_policy.parse_policy(bucket_policy.get_bucket_policy(client_for("s3-policy"), spec["bucket"]))
-
-    @classmethod
-    def view(cls, policy: Optional[dict[str, Any]], spec: dict[str, Any]) -> Optional[dict[str, Any]]:
-        """What the result shows: the trail's own statements, by Sid."""
-        statements = bucket_policy.owned_statements(policy, cls.owned(spec))
-        return {"statements": {statement["Sid"]: statement for statement in statements}} if statements else None
-
-    @classmethod
-    def plan(cls, current: Optional[dict[str, Any]], spec: dict[str, Any], where: Where) -> PartPlan:
-        owned = cls.owned(spec)
-        if current is not None:
-            problem = bucket_policy.sid_misuse_error(current, owned)
-            if problem:
-                raise ParameterError("s3_bucket_name", problem)
-        after = bucket_policy.merge_policy(current, cls.desired(spec, where), owned)
-        action = bucket_policy.plan(current, after)
-        if action == "put":
-            problem = bucket_policy.policy_size_error(bucket_policy.serialize_policy(after))
-            if problem:
-                raise ParameterError("s3_bucket_name", problem)
-        steps = {"put": ["PutBucketPolicy"], "delete": ["DeleteBucketPolicy"]}.get(action or "", [])
-        return PartPlan(cls.view(current, spec), cls.view(after, spec), steps)
-
-    @classmethod
-    def apply(cls, client_for, plan: PartPlan, spec: dict[str, Any], where: Where) -> Optional[dict[str, Any]]:
-        # ensure_bucket_policy reads, merges and writes again, so a statement
-        # another writer added since our read is kept (bucket_policy.py).
-        dummy, dummy_before, after = bucket_policy.ensure_bucket_policy(
-            client_for("s3-policy"), spec["bucket"], cls.desired(spec, where), cls.owned(spec), False
-        )
-        return cls.view(after, spec)
-
-
 class _TrailPart:
     """The trail itself (trail.py)."""
 
@@ -325,18 +292,6 @@ class _TrailPart:
     def read(client_for, where: Where) -> Optional[dict[str, Any]]:
         client = client_for("cloudtrail")
         return trail.read_trail(client, where.trail_arn, lambda found: client)
-
-    @staticmethod
-    def key_arn(client_for, params: dict[str, Any], found: Optional[dict[str, Any]]) -> Optional[str]:
-        """The ARN of a key given by ``kms_key_id`` (GetTrail names keys by
-        ARN): DescribeKey only for an alias or key id, or an ARN that changes."""
-        given = None if params.get("kms_key_create") else params.get("kms_key_id")
-        if not given or not trail.kms_key_needs_lookup(given, found):
-            return given or None
-        key = trail.describe_key(client_for("kms"), given)
-        if key is None:
-            raise ParameterError("kms_key_id", f"the KMS key '{given}' does not exist in the trail's region; nothing was written")
-        return key["Arn"]
 
     @staticmethod
     def request(params: dict[str, Any], upstream: dict[str, Any]) -> dict[str, Any]:
@@ -452,6 +407,22 @@ def _assume_role(sts_client, role_arn: str, session_name: str, duration: int) ->
     return assume()
 
 
+def _assumed(module, sts, role_arn: str, params: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """The assumed role's credentials for the clients, and its account and
+    partition (read from AssumeRole's answer: no other call is made)."""
+    answer = _assume_role(sts, role_arn, params["assume_role_session_name"], params["assume_role_duration_seconds"])
+    given = answer["Credentials"]
+    # Should any of them reach a message, Ansible masks it.
+    module.no_log_values.update([given["AccessKeyId"], given["SecretAccessKey"], given["SessionToken"]])
+    credentials = {
+        "aws_access_key_id": given["AccessKeyId"],
+        "aws_secret_access_key": given["SecretAccessKey"],
+        "aws_session_token": given["SessionToken"],
+    }
+    arn = answer["AssumedRoleUser"]["Arn"]
+    return credentials, {"account": arn.split(":")[4], "partition": arn.split(":")[1]}
+
+
 def find_where(module, clients: Clients, params: dict[str, Any], region: str) -> tuple[Where, dict[str, str]]:
     """The account and partition the run acts in: the assumed role's (whose
     answer names them, so no other call is made), else the credentials'; and
@@ -460,17 +431,7 @@ def find_where(module, clients: Clients, params: dict[str, Any], region: str) ->
     credentials: dict[str, str] = {}
     sts = clients("sts")
     if params.get("assume_role_arn"):
-        answer = _assume_role(sts, params["assume_role_arn"], params["assume_role_session_name"], params["assume_role_duration_seconds"])
-        given = answer["Credentials"]
-        # Should any of them reach a message, Ansible masks it.
-        module.no_log_values.update([given["AccessKeyId"], given["SecretAccessKey"], given["SessionToken"]])
-        credentials = {
-            "aws_access_key_id": given["AccessKeyId"],
-            "aws_secret_access_key": given["SecretAccessKey"],
-            "aws_session_token": given["SessionToken"],
-        }
-        arn = answer["AssumedRoleUser"]["Arn"]
-        caller = {"account": arn.split(":")[4], "partition": arn.split(":")[1]}
+        credentials, caller = _assumed(module, sts, params["assume_role_arn"], params)
     else:
         caller = read_caller(sts)
     problem = caller_account_error(params.get("account_id") or None, caller["account"])
@@ -480,18 +441,68 @@ def find_where(module, clients: Clients, params: dict[str, Any], region: str) ->
     return where, credentials
 
 
+# Seconds (at most, jittered) before each new read of an archive bucket found
+# without the collection's tag.
+_ARCHIVE_BUCKET_PAUSES = (0.5, 1.0, 2.0, 4.0)
+
+# The parts that live in the log-archive account when ``log_archive_role_arn``
+# is set; the trail, its selectors, topic and log group stay in the trail's.
+ARCHIVE_PARTS = ("log_bucket", "bucket_policy", "kms_key")
+
+
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """Where each part acts: with the trail's account's clients and ``Where``,
+    or, for the archive parts, with the log-archive account's clients (the
+    same boto3 session, the archive role's credentials) and a ``Where`` that
+    names the same trail with the archive as ``owner``."""
+
+    client_for: Callable[[str], Any]
+    where: Where
+    archive_client_for: Optional[Callable[[str], Any]] = None
+    archive_where: Optional[Where] = None
+
+    def _archived(self, part: str) -> bool:
+        return self.archive_client_for is not None and part in ARCHIVE_PARTS
+
+    def clients(self, part: str) -> Callable[[str], Any]:
+        return self.archive_client_for if self._archived(part) else self.client_for
+
+    def at(self, part: str) -> Where:
+        return self.archive_where if self._archived(part) else self.where
+
+
+def place(module, clients: Clients, params: dict[str, Any], where: Where, credentials: dict[str, str]) -> Placement:
+    """The run's placement: with ``log_archive_role_arn``, that role is
+    assumed too (with the caller's credentials, as the account's own role)."""
+    member = clients.acting_with(credentials) if credentials else clients
+    if not params.get("log_archive_role_arn"):
+        return Placement(member, where)
+    archive_credentials, archive = _assumed(module, clients("sts"), params["log_archive_role_arn"], params)
+    return Placement(member, where, clients.acting_with(archive_credentials), dataclasses.replace(where, owner=archive["account"]))
+
+
 # ---------------------------------------------------------------------------
 # The run
 # ---------------------------------------------------------------------------
-def _read_all(client_for, specs: dict[str, dict[str, Any]], where: Where) -> dict[str, Any]:
+def _read_all(placement: Placement, specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Every part's current state, read concurrently: no part's read needs
     another's, except the selectors (the trail's) and the bucket policy (the
     bucket's), which follow their part in the same thread."""
+    where = placement.where
 
     def bucket_and_policy():
         spec = specs["log_bucket"]
-        found = log_bucket.read(client_for, spec, where)
-        policy = _BucketPolicyPart.read(client_for, specs["bucket_policy"], where, found is not None)
+        client_for, at = placement.clients("log_bucket"), placement.at("log_bucket")
+        found = log_bucket.read(client_for, spec, at)
+        for pause in _ARCHIVE_BUCKET_PAUSES if placement.archive_client_for is not None else ():
+            if found is None or spec["existing"] or found.get("created_by") in log_bucket.OWNED_MARKS:
+                break
+            # Another account's run makes the archive's bucket and tags it a
+            # moment later: an untagged bucket is read again before it is refused.
+            time.sleep(random.uniform(pause / 2, pause))
+            found = log_bucket.read(client_for, spec, at)
+        policy = BucketPolicyPart.read(client_for, specs["bucket_policy"], at, found is not None)
         objects: list[dict[str, str]] = []
         if found is not None and spec["delete"]:
             # Refused before a single object is listed when the bucket is not the collection's.
@@ -500,14 +511,17 @@ def _read_all(client_for, specs: dict[str, dict[str, Any]], where: Where) -> dic
         return found, policy, objects
 
     def trail_and_selectors():
+        client_for = placement.client_for
         found = _TrailPart.read(client_for, where)
         selectors = _SelectorsPart.read(client_for, specs["event_selectors"], where, found) if "event_selectors" in specs else None
-        return found, selectors, _TrailPart.key_arn(client_for, specs["trail"], found)
+        params = specs["trail"]
+        given = None if params.get("kms_key_create") else params.get("kms_key_id")
+        return found, selectors, trail.resolve_kms_key(lambda: client_for("kms"), given, found, where.region)
 
     jobs: dict[str, Callable[[], Any]] = {"bucket": bucket_and_policy, "trail": trail_and_selectors}
     for part in ("kms_key", "sns_topic", "cloudwatch_logs"):
         if part in specs:
-            jobs[part] = functools.partial(PARTS[part].read, client_for, specs[part], where)
+            jobs[part] = functools.partial(PARTS[part].read, placement.clients(part), specs[part], placement.at(part))
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         futures = {name: pool.submit(job) for name, job in jobs.items()}
         answers = {name: future.result() for name, future in futures.items()}
@@ -536,16 +550,21 @@ def _upstream(specs: dict[str, dict[str, Any]], afters: dict[str, Any], params: 
     return upstream
 
 
-def plan_all(current: dict[str, Any], specs: dict[str, dict[str, Any]], params: dict[str, Any], where: Where) -> dict[str, PartPlan]:
+def _plan_part(part: str, current: Any, spec: dict[str, Any], at: Where) -> PartPlan:
+    module_ = PARTS[part]
+    return module_.plan(current, module_.desired(spec, at), spec, at)
+
+
+def plan_all(current: dict[str, Any], specs: dict[str, dict[str, Any]], params: dict[str, Any], placement: Placement) -> dict[str, PartPlan]:
     """Every part's plan (pure), in write order."""
+    where = placement.where
     plans: dict[str, PartPlan] = {}
     for part in ("log_bucket", "kms_key", "sns_topic", "cloudwatch_logs"):
         if part in specs:
-            module_ = PARTS[part]
-            plans[part] = module_.plan(current[part], module_.desired(specs[part], where), specs[part], where)
+            plans[part] = _plan_part(part, current[part], specs[part], placement.at(part))
     if params["state"] == "absent":
         plans["log_bucket"] = log_bucket.plan_delete(current["log_bucket"], specs["log_bucket"], current["log_bucket_objects"])
-    plans["bucket_policy"] = _BucketPolicyPart.plan(current["bucket_policy"], specs["bucket_policy"], where)
+    plans["bucket_policy"] = BucketPolicyPart.plan(current["bucket_policy"], specs["bucket_policy"], placement.at("bucket_policy"))
     if params["state"] == "absent":
         # The trail goes first, then its grant (and the bucket, when asked):
         # a trail never points at a bucket that refuses it.
@@ -565,25 +584,39 @@ def _order(state: str) -> tuple[str, ...]:
     return PART_ORDER
 
 
+def _apply_part(placement: Placement, part: str, plan: PartPlan, spec: dict[str, Any]) -> Optional[dict[str, Any]]:
+    client_for, at = placement.clients(part), placement.at(part)
+    if part == "bucket_policy":
+        return BucketPolicyPart.apply(client_for, plan, spec, at)
+    if part == "kms_key":
+        try:
+            return kms_key.apply(client_for, plan, at)
+        except kms_key.KeyAliasTaken:
+            # A shared key (the log archive's) another account's run made
+            # first: ours was scheduled for deletion; merge into theirs.
+            plan = _plan_part(part, kms_key.read(client_for, spec, at), spec, at)
+            return kms_key.apply(client_for, plan, at)
+    return PARTS[part].apply(client_for, plan, at)
+
+
 def apply_all(
-    client_for, plans: dict[str, PartPlan], specs: dict[str, dict[str, Any]], params: dict[str, Any], where: Where, given_kms_key_arn: Optional[str]
+    placement: Placement, plans: dict[str, PartPlan], specs: dict[str, dict[str, Any]], params: dict[str, Any], given_kms_key_arn: Optional[str]
 ) -> dict[str, PartPlan]:
     """Make each changed part's writes, in order. The trail is planned again
     with what the parts before it made (a new key's ARN)."""
+    where = placement.where
     afters: dict[str, Any] = {"given_kms_key_arn": given_kms_key_arn}
     for part in list(plans):
         plan = plans[part]
         if part == "trail" and params["state"] == "present":
             plan = plans[part] = _TrailPart.plan(plan.before, params, _upstream(specs, afters, params), where)
         if plan.changed:
-            if part == "bucket_policy":
-                plan.after = _BucketPolicyPart.apply(client_for, plan, specs[part], where)
-            elif part == "trail":
-                plan.after = _TrailPart.apply(client_for, plan, where)
+            if part == "trail":
+                plan.after = _TrailPart.apply(placement.client_for, plan, where)
             elif part == "event_selectors":
-                plan.after = _SelectorsPart.apply(client_for, plan, where)
+                plan.after = _SelectorsPart.apply(placement.client_for, plan, where)
             else:
-                plan.after = PARTS[part].apply(client_for, plan, where)
+                plan.after = _apply_part(placement, part, plan, specs.get(part, {}))
         afters[part] = plan.after
     return plans
 
@@ -594,12 +627,12 @@ def run(module, params: dict[str, Any]) -> dict[str, Any]:
     region = module.region
     clients = Clients(module, region)
     where, credentials = find_where(module, clients, params, region)
-    specs = part_specs(params, where)
-    client_for = clients.acting_with(credentials) if credentials else clients
-    current = _read_all(client_for, specs, where)
-    plans = plan_all(current, specs, params, where)
+    placement = place(module, clients, params, where, credentials)
+    specs = part_specs(params, placement.at("log_bucket"))
+    current = _read_all(placement, specs)
+    plans = plan_all(current, specs, params, placement)
     if not module.check_mode and any(plan.changed for plan in plans.values()):
-        plans = apply_all(client_for, plans, specs, params, where, current["given_kms_key_arn"])
+        plans = apply_all(placement, plans, specs, params, current["given_kms_key_arn"])
     return result(plans, where, specs["log_bucket"]["name"], module._diff)
 
 

@@ -42,6 +42,8 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail imp
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import check_account_id
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import check_s3_key_prefix
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import PartPlan
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import transient_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import policy_statements
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.policy_statements import sid_of
@@ -486,6 +488,107 @@ def ensure_bucket_policy(
     raise InvalidBucketPolicyError(
         message=f"bucket: the policy of {bucket} was not settled after {MAX_WRITE_ATTEMPTS} attempts: {problem}; nothing more was written"
     )
+
+
+# -- the trail's statements as a part of a baseline (parts.py) ---------------
+# Steps of the part. A bucket about to be deleted takes its policy with it:
+# that plan's one step is the log bucket's own DeleteBucket, not a write here.
+PUT_STEP = "PutBucketPolicy"
+DELETE_STEP = "DeleteBucketPolicy"
+WITH_THE_BUCKET = "DeleteBucket"
+
+
+def renamed_error(spec: dict[str, Any], message: str) -> ParameterError:
+    """A ``"<option>: ..."`` message of this file under the caller's option
+    names (``spec["option_names"]``: the baseline's ``s3_bucket_name``, the
+    log_bucket role's ``log_bucket_*``)."""
+    name, separator, rest = message.partition(": ")
+    names = spec.get("option_names") or {}
+    if not separator:
+        return ParameterError(names.get("bucket", "bucket"), message)
+    return ParameterError(names.get(name, name), rest)
+
+
+class BucketPolicyPart:
+    """The trails' statements in the log bucket's policy, as one part
+    (``parts.py``) of the baseline module and of the log_bucket module.
+
+    Its spec: ``bucket``, ``state``, ``trails`` (ARNs), ``s3_key_prefix``,
+    ``organization_id``, ``deny_insecure_transport``, ``sid_suffix`` and
+    ``option_names`` (how messages name this file's options). Its state is the
+    statements it owns, by Sid (``None``: none). The read is the one plain
+    GetBucketPolicy; ``apply`` goes through ``ensure_bucket_policy``, which
+    merges again from a fresh read, so a statement another writer added
+    since the read is kept."""
+
+    @staticmethod
+    def check(spec: dict[str, Any]) -> None:
+        return None
+
+    @staticmethod
+    def desired(spec: dict[str, Any], where: Where) -> list[dict[str, Any]]:
+        if spec["state"] == "absent":
+            return []
+        return desired_statements(
+            spec["bucket"],
+            spec["trails"],
+            s3_key_prefix=spec.get("s3_key_prefix"),
+            organization_id=spec.get("organization_id"),
+            deny_insecure_transport=bool(spec.get("deny_insecure_transport")),
+            sid_suffix=spec["sid_suffix"],
+        )
+
+    @staticmethod
+    def owned(spec: dict[str, Any]) -> set[str]:
+        return set(owned_sids(spec["sid_suffix"]).values())
+
+    @staticmethod
+    def read(client_for, spec: dict[str, Any], where: Where, bucket_exists: bool = True) -> Optional[dict[str, Any]]:
+        """The bucket's whole policy (``None``: no policy, or no bucket yet)."""
+        if not bucket_exists:
+            return None
+        try:
+            return parse_policy(get_bucket_policy(client_for("s3-policy"), spec["bucket"]))
+        except (BucketNotFoundError, InvalidBucketPolicyError) as e:
+            raise renamed_error(spec, e.message) from None
+
+    @classmethod
+    def view(cls, policy: Optional[dict[str, Any]], spec: dict[str, Any]) -> Optional[dict[str, Any]]:
+        """What a result shows: the part's own statements, by Sid."""
+        statements = owned_statements(policy, cls.owned(spec))
+        return {"statements": {statement["Sid"]: statement for statement in statements}} if statements else None
+
+    @classmethod
+    def plan(cls, current: Optional[dict[str, Any]], spec: dict[str, Any], where: Where, bucket_deleted: bool = False) -> PartPlan:
+        """Pure: the merged policy's statements and the write. Raises
+        ``ParameterError`` for a policy that must not be rewritten (one of our
+        Sids on a foreign statement) or that S3 would refuse for its size."""
+        owned = cls.owned(spec)
+        if bucket_deleted:
+            before = cls.view(current, spec)
+            return PartPlan(before, None, [WITH_THE_BUCKET] if before else [])
+        problem = sid_misuse_error(current, owned)
+        if problem:
+            raise renamed_error(spec, problem)
+        after = merge_policy(current, cls.desired(spec, where), owned)
+        action = plan(current, after)
+        if action == "put":
+            problem = policy_size_error(serialize_policy(after))
+            if problem:
+                raise renamed_error(spec, problem)
+        steps = {"put": [PUT_STEP], "delete": [DELETE_STEP]}.get(action or "", [])
+        return PartPlan(cls.view(current, spec), cls.view(after, spec), steps)
+
+    @classmethod
+    def apply(cls, client_for, plan: PartPlan, spec: dict[str, Any], where: Where) -> Optional[dict[str, Any]]:
+        """The plan's write, merged again from a fresh read and read back; the statements after."""
+        if not (PUT_STEP in plan.steps or DELETE_STEP in plan.steps):
+            return plan.after
+        try:
+            dummy, dummy_before, after = ensure_bucket_policy(client_for("s3-policy"), spec["bucket"], cls.desired(spec, where), cls.owned(spec), False)
+        except (BucketNotFoundError, InvalidBucketPolicyError) as e:
+            raise renamed_error(spec, e.message) from None
+        return cls.view(after, spec)
 
 
 # -- the bucket_policy module's run -------------------------------------------

@@ -21,17 +21,22 @@ next run finds it by that tag (``find_orphan``) and gives it the alias instead
 of making a second key.
 
 A key is never deleted here, not even with the trail: the log files it
-encrypted would become unreadable.
+encrypted would become unreadable. The one exception is a key this same run
+made a moment ago whose alias another run (another account's, sharing a log
+archive's key) took first: nothing has used it, and it is scheduled for
+deletion.
 """
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from typing import Any
+from typing import Callable
 from typing import Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
@@ -40,8 +45,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import policy_statements as ps
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import KNOWN_AFTER_RUN
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import PartErrorHandler
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import PartPlan
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import name_from_trail
 
 OPTION = "kms_key_alias"
 # The tag a key made here carries from its first call, so that a run that
@@ -65,35 +72,10 @@ _NEW_KEY_RETRY = AWSRetry.jittered_backoff(retries=4, delay=1, max_delay=8, catc
 KEY_POLICY_ID = "Key policy created by trailops.cloudtrail"
 
 
-class AnsibleKmsKeyError(AnsibleAWSError):
-    pass
-
-
-class KmsKeyErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleKmsKeyError
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code("NotFoundException")
-
-
-class KeyState(dict):
-    """A key's normalized state. It is a plain dict for every reader; the
-    whole key policy it was read from rides along as ``policy`` (never shown:
-    it holds other people's statements), so that the plan can merge into it
-    and check its size without another call."""
-
-    policy: Optional[dict[str, Any]] = None
-
-
 # ---------------------------------------------------------------- names and checks
 def default_alias(trail_name: str) -> str:
     """``alias/cloudtrail/<trail>``; a trail name may hold "." where an alias may not."""
-    return "alias/cloudtrail/" + trail_name.replace(".", "-")
-
-
-def default_description(trail_name: str) -> str:
-    return f"CloudTrail log files of the trail {trail_name}"
+    return name_from_trail("alias/cloudtrail/", trail_name)
 
 
 def alias_of(spec: dict[str, Any], where: Where) -> str:
@@ -177,7 +159,7 @@ def creation_policy(where: Where) -> dict[str, Any]:
             {
                 "Sid": ROOT_SID,
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{where.partition}:iam::{where.account}:root"},
+                "Principal": {"AWS": f"arn:{where.partition}:iam::{where.resource_account}:root"},
                 "Action": "kms:*",
                 "Resource": "*",
             }
@@ -191,7 +173,7 @@ def desired(spec: dict[str, Any], where: Where) -> dict[str, Any]:
     return {
         "alias": alias_of(spec, where),
         "key_arn": KNOWN_AFTER_RUN,
-        "description": spec.get("description") or default_description(where.trail_name),
+        "description": spec.get("description") or f"CloudTrail log files of the trail {where.trail_name}",
         "enable_key_rotation": True,
         "key_state": "Enabled",
         "statements": {statement["Sid"]: statement for statement in desired_statements(where)},
@@ -203,15 +185,6 @@ def _policy_problem(problem: Optional[str]) -> None:
         raise ParameterError(OPTION, problem)
 
 
-def _current_policy(before: dict[str, Any]) -> dict[str, Any]:
-    """The key policy ``before`` was read from; only our statements when the
-    state came without it (then the size check sees only those)."""
-    policy = getattr(before, "policy", None)
-    if policy is not None:
-        return policy
-    return {"Version": ps.DEFAULT_POLICY_VERSION, "Statement": list((before.get("statements") or {}).values())}
-
-
 def plan(before: Optional[dict[str, Any]], desired: Optional[dict[str, Any]], spec: dict[str, Any], where: Where) -> PartPlan:
     """The calls that make the key as desired, and the state after them.
 
@@ -221,8 +194,7 @@ def plan(before: Optional[dict[str, Any]], desired: Optional[dict[str, Any]], sp
     """
     if desired is None:
         # The key outlives the trail (the module docstring says why).
-        shown = dict(before) if before is not None else None
-        return PartPlan(shown, shown, [])
+        return PartPlan.kept(before)
     statements = desired_statements(where)
     if before is None:
         policy = ps.merge_policy(None, statements, creation_policy(where))
@@ -237,14 +209,14 @@ def plan(before: Optional[dict[str, Any]], desired: Optional[dict[str, Any]], sp
             f"the KMS key {label} is {before['key_state']}: CloudTrail cannot encrypt with it. Enable it (or cancel its deletion),"
             " or choose another kms_key_alias; nothing was written",
         )
-    current = _current_policy(before)
-    _policy_problem(ps.sid_misuse_error(current, statements, f"key policy of {label}"))
-    merged = ps.merge_policy(current, statements, creation_policy(where))
+    merged, problem = ps.merge_checked(
+        ps.read_policy(before, ps.DEFAULT_POLICY_VERSION), statements, creation_policy(where), MAX_KEY_POLICY_BYTES, f"key policy of {label}"
+    )
+    _policy_problem(problem)
     steps = []
     if before["alias"] is None:
         steps.append("CreateAlias")
-    if ps.policy_differs(current, merged):
-        _policy_problem(ps.size_error(merged, MAX_KEY_POLICY_BYTES, f"key policy of {label}"))
+    if merged is not None:
         steps.append("PutKeyPolicy")
     if not before["enable_key_rotation"]:
         steps.append("EnableKeyRotation")
@@ -261,6 +233,15 @@ def plan(before: Optional[dict[str, Any]], desired: Optional[dict[str, Any]], sp
 
 
 # ---------------------------------------------------------------- KMS calls
+class AnsibleKmsKeyError(AnsibleAWSError):
+    pass
+
+
+class KmsKeyErrorHandler(PartErrorHandler):
+    _CUSTOM_EXCEPTION = AnsibleKmsKeyError
+    MISSING_CODE = "NotFoundException"
+
+
 @KmsKeyErrorHandler.list_error_handler("describe the KMS key")
 def describe_key(kms, key_id: str) -> Optional[dict[str, Any]]:
     """The key's metadata, or ``None`` when no key or alias ``key_id`` exists."""
@@ -357,31 +338,28 @@ def _usable_problem(meta: dict[str, Any], label: str) -> Optional[str]:
     return None
 
 
-def read_key(kms, meta: dict[str, Any], alias: Optional[str], where: Where) -> KeyState:
+def read_key(kms, meta: dict[str, Any], alias: Optional[str], where: Where) -> dict[str, Any]:
     """The key's normalized state. A key that is not Enabled is not read
     further (KMS refuses some reads of a key pending deletion): the plan
     refuses it, naming its state."""
     problem = _usable_problem(meta, alias or meta["Arn"])
     if problem:
         raise ParameterError(OPTION, problem)
-    state = KeyState(
+    fields = dict(
         alias=alias,
         key_arn=meta["Arn"],
         description=meta.get("Description") or "",
         enable_key_rotation=None,
         key_state=meta.get("KeyState"),
-        statements={},
     )
-    if state["key_state"] != "Enabled":
-        return state
+    if fields["key_state"] != "Enabled":
+        return dict(fields, statements={})
     try:
         policy = ps.parse_policy(get_key_policy(kms, meta["KeyId"]), f"key policy of {alias or meta['Arn']}")
     except ps.PolicyDocumentError as e:
         raise ParameterError(OPTION, f"{e}; nothing was written") from None
-    state["enable_key_rotation"] = get_key_rotation_status(kms, meta["KeyId"])
-    state["statements"] = ps.owned_statements(policy, set(statement_sids(where).values()))
-    state.policy = policy
-    return state
+    fields["enable_key_rotation"] = get_key_rotation_status(kms, meta["KeyId"])
+    return ps.PolicyState.of(policy, set(statement_sids(where).values()), **fields)
 
 
 def find_orphan(kms, alias: str) -> Optional[dict[str, Any]]:
@@ -406,7 +384,7 @@ def find_orphan(kms, alias: str) -> Optional[dict[str, Any]]:
     return min(found, key=lambda meta: (str(meta.get("CreationDate", "")), meta["KeyId"]))
 
 
-def read(client_for, spec: dict[str, Any], where: Where) -> Optional[KeyState]:
+def read(client_for, spec: dict[str, Any], where: Where) -> Optional[dict[str, Any]]:
     """The key under the alias: DescribeKey by alias (its answer names the
     key), GetKeyPolicy, GetKeyRotationStatus; no call answers an error when
     the key exists. Without the alias, a key of ours left without one (its
@@ -427,17 +405,14 @@ def _fresh_merge(kms, key_id: str, label: str, where: Where) -> Optional[dict[st
     """The key policy as read now with our statements merged, or ``None``
     when it already holds them. Merged from a fresh read, so a statement
     someone added since the plan's read is kept."""
-    statements = desired_statements(where)
     try:
         current = ps.parse_policy(get_key_policy(kms, key_id), f"key policy of {label}")
     except ps.PolicyDocumentError as e:
         raise AnsibleKmsKeyError(message=f"{OPTION}: {e}") from None
-    problem = ps.sid_misuse_error(current, statements, f"key policy of {label}")
-    merged = ps.merge_policy(current, statements, creation_policy(where))
-    problem = problem or (ps.size_error(merged, MAX_KEY_POLICY_BYTES, f"key policy of {label}") if ps.policy_differs(current, merged) else None)
+    merged, problem = ps.merge_checked(current, desired_statements(where), creation_policy(where), MAX_KEY_POLICY_BYTES, f"key policy of {label}")
     if problem:
         raise AnsibleKmsKeyError(message=f"{OPTION}: {problem}")
-    return merged if ps.policy_differs(current, merged) else None
+    return merged
 
 
 def apply(client_for, plan: PartPlan, where: Where) -> dict[str, Any]:
@@ -451,11 +426,68 @@ def apply(client_for, plan: PartPlan, where: Where) -> dict[str, Any]:
         key_id = key_arn = plan.data["key_arn"]
     for step in plan.steps:
         if step == "CreateAlias":
-            create_alias(kms, alias, key_id)
+            _create_alias_of_new_key(kms, alias, key_id, "CreateKey" in plan.steps)
         elif step == "PutKeyPolicy":
-            merged = _fresh_merge(kms, key_id, alias, where)
-            if merged is not None:
-                put_key_policy(kms, key_id, merged)
+            settle_key_policy(kms, key_id, alias, where)
         elif step == "EnableKeyRotation":
             enable_key_rotation(kms, key_id)
     return dict(plan.after, key_arn=key_arn)
+
+
+# ---------------------------------------------------------------- a key many runs share
+# A log-archive key is shared by the trails of many accounts, whose runs merge
+# into its one policy at the same time. PutKeyPolicy is not conditional, so a
+# write can be lost to another writer's: after each write the policy is read
+# back and, when our statements are missing, merged again from that read.
+KEY_POLICY_ATTEMPTS = 8
+_SETTLE_SECONDS = 0.3
+
+
+class KeyAliasTaken(AnsibleKmsKeyError):
+    """Another run gave the alias to its key after our read found none."""
+
+
+def _create_alias_of_new_key(kms, alias: str, key_id: str, made_now: bool) -> None:
+    """CreateAlias; when another run of the same baseline gave the alias to
+    its own key first, ``KeyAliasTaken`` tells the caller to read the part
+    again, and a key we made a moment ago (which nothing has used) is
+    scheduled for deletion."""
+    try:
+        create_alias(kms, alias, key_id)
+    except AnsibleKmsKeyError as e:
+        code = (getattr(e.exception, "response", None) or {}).get("Error", {}).get("Code")
+        if code != "AlreadyExistsException":
+            raise
+        if made_now:
+            schedule_key_deletion(kms, key_id)
+        raise KeyAliasTaken(message=f"{OPTION}: another run made the key {alias} first") from None
+
+
+@KmsKeyErrorHandler.common_error_handler("schedule the deletion of the KMS key")
+def schedule_key_deletion(kms, key_id: str) -> None:
+    kms.schedule_key_deletion(aws_retry=True, KeyId=key_id, PendingWindowInDays=7)
+
+
+def settle_key_policy(kms, key_id: str, label: str, where: Where, pause: Callable[[float], None] = time.sleep) -> None:
+    """Merge our statements into the key policy from a fresh read, write, and
+    read back until a read holds them: at most ``KEY_POLICY_ATTEMPTS`` writes,
+    with full-jitter backoff between attempts. Other statements are never
+    removed (each write is merged from the read just before it)."""
+    for attempt in range(KEY_POLICY_ATTEMPTS):
+        merged = _fresh_merge(kms, key_id, label, where)
+        if merged is None:
+            return
+        if attempt:
+            pause(random.uniform(0, min(5.0, 0.25 * 2**attempt)))
+            merged = _fresh_merge(kms, key_id, label, where)
+            if merged is None:
+                return
+        put_key_policy(kms, key_id, merged)
+        pause(_SETTLE_SECONDS)
+    if _fresh_merge(kms, key_id, label, where) is not None:
+        raise AnsibleKmsKeyError(
+            message=(
+                f"{OPTION}: the key policy of {label} still lacks this trail's statements after {KEY_POLICY_ATTEMPTS} writes:"
+                " other writers keep replacing it"
+            )
+        )

@@ -8,9 +8,9 @@ its existence, Block Public Access, object ownership, default encryption,
 versioning, the tag that marks a bucket the collection created, and the
 lifecycle rules the collection keeps on CloudTrail's own prefixes.
 
-The bucket's CloudTrail statements are ``bucket_policy.py``'s; this file only
-decides which statements to ask for (``policy_statements``) and runs
-``ensure_bucket_policy`` beside the bucket's settings.
+The bucket's CloudTrail statements are ``bucket_policy.py``'s part
+(``BucketPolicyPart``); this file only says which trails they grant
+(``policy_spec``) and runs that part after the bucket's settings.
 
 Two kinds of bucket:
 
@@ -41,15 +41,17 @@ from typing import Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import AnsibleS3Error
+from ansible_collections.amazon.aws.plugins.module_utils.s3 import AnsibleS3PermissionsError
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import S3ErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import validate_bucket_name
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import bucket_policy
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import BucketPolicyPart
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.clients import Clients
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import caller_account_error
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import read_caller
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.retries import transient_retry
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import PartPlan
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
@@ -117,13 +119,11 @@ def lifecycle_asked(spec: dict[str, Any]) -> bool:
     return _value(spec, "lifecycle_transition_days") is not None or _value(spec, "lifecycle_expiration_days") is not None
 
 
-def _renamed(spec: dict[str, Any], message: str) -> ParameterError:
-    """bucket_policy.py's ``"<option>: ..."`` message under the caller's names."""
-    name, separator, rest = message.partition(": ")
-    if not separator:
-        return ParameterError(option(spec, "name"), message)
-    key = {"bucket": "name"}.get(name, name)
-    return ParameterError(option(spec, key), rest)
+def policy_option_names(spec: dict[str, Any]) -> dict[str, str]:
+    """bucket_policy.py's option names as the caller's (``bucket`` is ``name``)."""
+    names = {key: option(spec, key) for key in ("sid_suffix", "s3_key_prefix", "organization_id", "account_id", "trails", "state")}
+    names["bucket"] = option(spec, "name")
+    return names
 
 
 def check(spec: dict[str, Any], where: Optional[Where] = None) -> None:
@@ -171,7 +171,7 @@ def check(spec: dict[str, Any], where: Optional[Where] = None) -> None:
     try:
         bucket_policy.validate_params(policy_params(spec))
     except ParameterError as e:
-        raise _renamed(spec, f"{e}; nothing was written") from None
+        raise bucket_policy.renamed_error({"option_names": policy_option_names(spec)}, f"{e}; nothing was written") from None
 
 
 def policy_params(spec: dict[str, Any]) -> dict[str, Any]:
@@ -569,7 +569,14 @@ def read(client_for, spec: dict[str, Any], where: Where) -> Optional[dict[str, A
     # With nothing to read, GetBucketVersioning tells whether the bucket
     # exists: it never answers an error for one that does.
     probe = not rows and not asked_lifecycle
-    state = _read_rows(client, bucket, [SETTINGS_TABLE[-1]] if probe else rows, asked_lifecycle)
+    try:
+        state = _read_rows(client, bucket, [SETTINGS_TABLE[-1]] if probe else rows, asked_lifecycle)
+    except AnsibleS3PermissionsError:
+        # amazon.aws's handler says AccessDenied in its own words; ours name the option.
+        raise ParameterError(
+            option(spec, "name"),
+            f"the bucket {bucket} exists but these credentials may not read it (AccessDenied){_foreign_bucket_hint(spec)}; nothing was written",
+        ) from None
     if state is MISSING:
         return None
     if probe:
@@ -582,11 +589,23 @@ def read(client_for, spec: dict[str, Any], where: Where) -> Optional[dict[str, A
     return ordered(state)
 
 
+def _foreign_bucket_hint(spec: dict[str, Any]) -> str:
+    """How a bucket of another account is reached, in the caller's words."""
+    archive_role = (spec.get("option_names") or {}).get("archive_role")
+    if archive_role:
+        return f": a bucket of another account (a central log archive) is managed through a role there, {archive_role}"
+    return ": a bucket of another account is managed with that account's credentials"
+
+
 def _adoption_errors(before: Optional[dict[str, Any]], spec: dict[str, Any]) -> None:
     name = spec["name"]
     if is_adopted(spec):
         if before is None:
-            raise ParameterError(option(spec, "existing"), f"is true but the bucket {option(spec, 'name')}={name} does not exist; nothing was written")
+            raise ParameterError(
+                option(spec, "existing"),
+                f"is true but no bucket {name} (the {option(spec, 'name')} given) exists where these credentials look"
+                f"{_foreign_bucket_hint(spec)}; nothing was written",
+            )
         for key, value in asked_settings(spec).items():
             if before.get(key) != value:
                 raise ParameterError(
@@ -717,61 +736,29 @@ def plan_delete(before: Optional[dict[str, Any]], spec: dict[str, Any], objects:
 
 
 # ---------------------------------------------------------------- the trail's statements
-def policy_statements(spec: dict[str, Any], where: Where) -> list[dict[str, Any]]:
-    """The CloudTrail statements for the spec's trails (none for state absent).
-    ``deny_insecure_transport`` unset means yes for an owned bucket, no for an
-    adopted one, which gets only CloudTrail's statements."""
-    if (spec.get("state") or "present") == "absent":
-        return []
+def policy_spec(spec: dict[str, Any], where: Where) -> dict[str, Any]:
+    """The spec of the bucket policy part (``bucket_policy.BucketPolicyPart``)
+    for this bucket's trails. ``deny_insecure_transport`` unset means yes for
+    an owned bucket, no for an adopted one, which gets only CloudTrail's
+    statements."""
+    state = spec.get("state") or "present"
     deny = spec.get("deny_insecure_transport")
-    return bucket_policy.desired_statements(
-        bucket=spec["name"],
-        trail_arns=trail_arns(spec, where),
-        s3_key_prefix=_value(spec, "s3_key_prefix"),
-        organization_id=_value(spec, "organization_id"),
-        deny_insecure_transport=(not is_adopted(spec)) if deny is None else bool(deny),
-        sid_suffix=spec.get("sid_suffix") or bucket_policy.DEFAULT_SID_SUFFIX,
-    )
-
-
-def owned_policy_sids(spec: dict[str, Any]) -> set[str]:
-    return set(bucket_policy.owned_sids(spec.get("sid_suffix") or bucket_policy.DEFAULT_SID_SUFFIX).values())
-
-
-def statements_state(policy: Optional[dict[str, Any]], owned: set[str]) -> dict[str, Any]:
-    """A policy as the result shows it: only the collection's own statements, by Sid."""
-    return {"statements": {statement["Sid"]: statement for statement in bucket_policy.owned_statements(policy, owned)}}
-
-
-def ensure_statements(
-    policy_client,
-    spec: dict[str, Any],
-    where: Where,
-    bucket_before: Optional[dict[str, Any]],
-    bucket_after: Optional[dict[str, Any]],
-    check_mode: bool,
-) -> dict[str, Any]:
-    """The bucket_policy part's result ``{changed, before, after}``, through
-    ``bucket_policy.ensure_bucket_policy`` (re-read before every write, read
-    back after). A bucket that does not exist yet (check mode) has no policy to
-    read; one about to be deleted takes its policy with it."""
-    owned = owned_policy_sids(spec)
-    wanted = policy_statements(spec, where)
-    if bucket_before is None and bucket_after is None:
-        return {"changed": False, "before": None, "after": None}
-    if bucket_after is None:
-        # The bucket is deleted, and its policy with it.
-        before = statements_state(bucket_policy.parse_policy(bucket_policy.get_bucket_policy(policy_client, spec["name"])), owned)
-        return {"changed": bool(before["statements"]), "before": before, "after": None}
-    if bucket_before is None and check_mode:
-        after = statements_state(bucket_policy.merge_policy(None, wanted, owned), owned)
-        return {"changed": bool(wanted), "before": None, "after": after}
-    changed, before, after = bucket_policy.ensure_bucket_policy(policy_client, spec["name"], wanted, owned, check_mode)
     return {
-        "changed": changed,
-        "before": None if bucket_before is None else statements_state(before, owned),
-        "after": statements_state(after, owned),
+        "bucket": spec["name"],
+        "state": state,
+        "trails": trail_arns(spec, where) if state == "present" else [],
+        "s3_key_prefix": _value(spec, "s3_key_prefix"),
+        "organization_id": _value(spec, "organization_id"),
+        "deny_insecure_transport": (not is_adopted(spec)) if deny is None else bool(deny),
+        "sid_suffix": spec.get("sid_suffix") or bucket_policy.DEFAULT_SID_SUFFIX,
+        "option_names": policy_option_names(spec),
     }
+
+
+def _shown(statements: Optional[dict[str, Any]], bucket: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
+    """The module's result names a bucket's policy part ``{"statements": {}}``
+    when the bucket exists without our statements, and null without a bucket."""
+    return None if bucket is None else (statements or {"statements": {}})
 
 
 # ---------------------------------------------------------------- the module
@@ -791,10 +778,6 @@ def spec_from_params(params: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def _policy_error(spec: dict[str, Any], error: bucket_policy.AnsibleBucketPolicyError) -> ParameterError:
-    return _renamed(spec, error.message)
-
-
 def _diff(parts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {"before_header": name, "after_header": name, "before": part["before"] or {}, "after": part["after"] or {}}
@@ -811,13 +794,7 @@ def run(module) -> dict[str, Any]:
     region = module.region
     if not region:
         raise ParameterError("region", "a region is needed to make the bucket and to name the trails; set region. Nothing was written")
-
-    clients: dict[str, Any] = {}
-
-    def client_for(service: str):
-        if service not in clients:
-            clients[service] = module.client(service, retry_decorator=transient_retry())
-        return clients[service]
+    client_for = Clients(module, region)
 
     caller: dict[str, str] = {}
 
@@ -846,24 +823,17 @@ def run(module) -> dict[str, Any]:
             if problem:
                 raise ParameterError("account_id", problem.partition(": ")[2])
 
-    # botocore's own retries would re-send a PutBucketPolicy merged from a
-    # stale read; ensure_bucket_policy retries writes itself, re-reading first.
-    policy_client = module.client("s3", retry_decorator=transient_retry(), config={"retries": {"total_max_attempts": 1}})
-    failure: Optional[ParameterError] = None
-    try:
-        if part.after is None:
-            statements = ensure_statements(policy_client, spec, where, before, None, module.check_mode)
-        if not module.check_mode:
-            apply(client_for, part, where)
-        if part.after is not None:
-            statements = ensure_statements(policy_client, spec, where, before, part.after, module.check_mode)
-    except (bucket_policy.BucketNotFoundError, bucket_policy.InvalidBucketPolicyError) as e:
-        # Its message names bucket_policy's options; say it with the caller's.
-        failure = _policy_error(spec, e)
-    if failure is not None:
-        raise failure
+    statements = policy_spec(spec, where)
+    policy = BucketPolicyPart.plan(BucketPolicyPart.read(client_for, statements, where, before is not None), statements, where, part.after is None)
+    if not module.check_mode:
+        apply(client_for, part, where)
+        # After the bucket is made; a bucket deleted takes its policy with it.
+        policy.after = BucketPolicyPart.apply(client_for, policy, statements, where)
 
-    parts = {"log_bucket": part.result(), "bucket_policy": statements}
+    parts = {
+        "log_bucket": part.result(),
+        "bucket_policy": {"changed": policy.changed, "before": _shown(policy.before, before), "after": _shown(policy.after, part.after)},
+    }
     result: dict[str, Any] = {
         "changed": any(value["changed"] for value in parts.values()),
         "bucket": None if part.after is None else dict({"name": spec["name"]}, **part.after),

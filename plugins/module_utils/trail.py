@@ -642,14 +642,18 @@ def read_trail(client, name_or_arn: str, home_client_for) -> Optional[dict[str, 
     return normalize_trail(trail, status, tags)
 
 
-def _resolve_kms_key(module, kms_key_id: Optional[str], before: Optional[dict[str, Any]], region: str) -> Optional[str]:
+def resolve_kms_key(kms_client_for: Callable[[], Any], kms_key_id: Optional[str], before: Optional[dict[str, Any]], region: str) -> Optional[str]:
+    """The ARN of the key ``kms_key_id`` names (GetTrail names keys by ARN, so
+    an alias would differ on every run): DescribeKey only for an alias or key
+    id, or for an ARN that would change (to check that it exists).
+    ``kms_client_for()`` makes the client only when it is needed."""
     if not kms_key_id:
         return None
     if not kms_key_needs_lookup(kms_key_id, before):
         return kms_key_id
-    key = describe_key(_aws_client(module, "kms", region), kms_key_id)
+    key = describe_key(kms_client_for(), kms_key_id)
     if key is None:
-        raise ParameterError("kms_key_id", f"the KMS key '{kms_key_id}' does not exist in {region}")
+        raise ParameterError("kms_key_id", f"the KMS key '{kms_key_id}' does not exist in {region}; nothing was written")
     return key["Arn"]
 
 
@@ -716,7 +720,7 @@ def ensure_trail(module, params: dict[str, Any]) -> tuple[bool, dict[str, Any], 
         raise ParameterError("s3_bucket_name", f"required to create the trail '{name}', which does not exist in {region}")
 
     home = before["home_region"] if before else region
-    kms_key_arn = _resolve_kms_key(module, params.get("kms_key_id"), before, home)
+    kms_key_arn = resolve_kms_key(lambda: _aws_client(module, "kms", home), params.get("kms_key_id"), before, home)
     bucket = params.get("s3_bucket_name")
     if bucket and (before is None or before["s3_bucket_name"] != bucket):
         if bucket_exists(_aws_client(module, "s3", home), bucket) is False:

@@ -52,9 +52,25 @@ options:
     type: str
     default: trailops-cloudtrail
   assume_role_duration_seconds:
-    description: How long the assumed role's credentials last.
+    description: How long the assumed role's credentials last (also those of O(log_archive_role_arn)).
     type: int
     default: 900
+  log_archive_role_arn:
+    description:
+      - A role in a central log-archive account. When set, the log bucket, its policy and the KMS key (with O(kms_key_create)) live
+        in that account and are read and written through this role, assumed with the credentials the module is given (as
+        O(assume_role_arn), with the same session name); the trail, its selectors, the SNS topic and CloudWatch Logs stay in the
+        trail's account.
+      - The bucket then defaults to V(aws-cloudtrail-logs-<log archive account>-<8 hex digits>), the same for every account of a
+        fleet with the same trail name, and the key to the one alias every account's trail shares; each trail merges its own
+        statements (Sids of its own) into the one bucket policy and the one key policy, re-merging from a fresh read when another
+        account's run wrote at the same time.
+      - Not with O(s3_bucket_delete) (the archive's bucket holds every account's logs).
+    type: str
+  log_archive_account_id:
+    description:
+      - The log-archive account, checked against the account of O(log_archive_role_arn) before any call. Needs O(log_archive_role_arn).
+    type: str
   s3_bucket_name:
     description:
       - The log bucket. Default V(aws-cloudtrail-logs-<account>-<8 hex digits>), the console's quick-trail name with a suffix
@@ -207,6 +223,17 @@ EXAMPLES = r"""
     event_selectors_preset: management_events
   register: account_baseline
 
+- name: A member account's trail delivering to the central log archive's bucket and key
+  trailops.cloudtrail.baseline:
+    name: management-events
+    region: eu-west-1
+    assume_role_arn: arn:aws:iam::123456789012:role/OrganizationAccountAccessRole
+    account_id: "123456789012"
+    log_archive_role_arn: arn:aws:iam::210987654321:role/OrganizationAccountAccessRole
+    log_archive_account_id: "210987654321"
+    s3_bucket_name: org-cloudtrail-archive
+    kms_key_create: true
+
 - name: What drifted (under --check --diff)
   ansible.builtin.debug:
     msg: "{{ account_baseline.changed_parts }}"
@@ -259,13 +286,13 @@ parts:
       after: {name: management-events, log_file_validation_enabled: true, is_logging: true}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.baseline import run
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.cloudtrail import with_hidden_access_key
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selectors import selector_argument_spec
-from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import check_region_given
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.runner import exit_with
 
 
 def argument_spec():
@@ -278,6 +305,8 @@ def argument_spec():
         assume_role_arn=dict(type="str"),
         assume_role_session_name=dict(type="str", default="trailops-cloudtrail"),
         assume_role_duration_seconds=dict(type="int", default=900),
+        log_archive_role_arn=dict(type="str"),
+        log_archive_account_id=dict(type="str"),
         s3_bucket_name=dict(type="str"),
         s3_bucket_existing=dict(type="bool", default=False),
         s3_key_prefix=dict(text, no_log=False),
@@ -311,14 +340,7 @@ def argument_spec():
 
 def main():
     module = AnsibleAWSModule(argument_spec=with_hidden_access_key(argument_spec()), supports_check_mode=True)
-    if not module.region:
-        module.fail_json(msg="region: no region: set region (or module_defaults of group/trailops.cloudtrail.aws, or AWS_REGION); nothing was written")
-    try:
-        module.exit_json(**run(module, dict(module.params)))
-    except ParameterError as e:
-        module.fail_json(msg=str(e))
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    exit_with(module, lambda module: run(module, dict(module.params)), lambda params: check_region_given(module.region))
 
 
 if __name__ == "__main__":

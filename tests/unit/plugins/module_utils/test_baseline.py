@@ -4,11 +4,14 @@ the part interface (bucket policy, trail, selectors)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import hashlib
 
 import pytest
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import baseline
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.bucket_policy import BucketPolicyPart
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import KNOWN_AFTER_RUN
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
@@ -25,6 +28,8 @@ def options(**given):
         "assume_role_arn": None,
         "assume_role_session_name": "trailops-cloudtrail",
         "assume_role_duration_seconds": 900,
+        "log_archive_role_arn": None,
+        "log_archive_account_id": None,
         "s3_bucket_name": None,
         "s3_bucket_existing": False,
         "s3_key_prefix": "",
@@ -84,6 +89,11 @@ def test_the_sid_suffix_is_the_trail_roles():
         ({"state": "absent", "s3_bucket_delete": True, "s3_bucket_existing": True, "s3_bucket_name": "b-logs"}, "s3_bucket_delete"),
         ({"sns_topic_create": True, "sns_topic_name": "arn:aws:sns:eu-west-1:123456789012:t"}, "sns_topic_name"),
         ({"assume_role_arn": "arn:aws:iam::123456789012:user/u"}, "assume_role_arn"),
+        ({"log_archive_role_arn": "arn:aws:iam::210987654321:user/u"}, "log_archive_role_arn"),
+        ({"log_archive_account_id": "210987654321"}, "log_archive_account_id"),
+        ({"log_archive_role_arn": "arn:aws:iam::210987654321:role/r", "log_archive_account_id": "2109876"}, "log_archive_account_id"),
+        ({"log_archive_role_arn": "arn:aws:iam::210987654321:role/r", "log_archive_account_id": "110987654321"}, "log_archive_role_arn"),
+        ({"log_archive_role_arn": "arn:aws:iam::210987654321:role/r", "state": "absent", "s3_bucket_delete": True}, "s3_bucket_delete"),
         ({"account_id": "12345"}, "account_id"),
         ({"tags": {"team": None}}, "tags"),
         ({"name": "bad name!"}, "name"),
@@ -125,6 +135,23 @@ def test_an_adopted_bucket_gets_no_deny_statement_and_optional_parts_are_specifi
     assert "cloudwatch_logs" not in specs
 
 
+def test_with_a_log_archive_the_bucket_is_named_after_the_archive_and_grants_the_members_trail():
+    archive = dataclasses.replace(WHERE, owner="210987654321")
+    specs = baseline.part_specs(options(), archive)
+    assert specs["log_bucket"]["name"] == baseline.default_bucket_name("210987654321", "management-events")
+    assert specs["bucket_policy"]["trails"] == [WHERE.trail_arn]
+    assert specs["log_bucket"]["option_names"]["archive_role"] == "log_archive_role_arn"
+
+
+def test_only_the_bucket_its_policy_and_the_key_act_in_the_archive():
+    member, archive = object(), object()
+    placement = baseline.Placement(member, WHERE, archive, dataclasses.replace(WHERE, owner="210987654321"))
+    assert [part for part in baseline.PART_ORDER if placement.clients(part) is archive] == ["log_bucket", "bucket_policy", "kms_key"]
+    assert placement.at("kms_key").resource_account == "210987654321" and placement.at("trail") is WHERE
+    alone = baseline.Placement(member, WHERE)
+    assert {alone.clients(part) for part in baseline.PART_ORDER} == {member}
+
+
 def test_deleting_leaves_the_key_topic_and_log_group():
     specs = baseline.part_specs(options(state="absent", kms_key_create=True, sns_topic_create=True, cloudwatch_logs_create=True), WHERE)
     assert set(specs) == {"log_bucket", "bucket_policy", "trail"}
@@ -134,17 +161,17 @@ def test_deleting_leaves_the_key_topic_and_log_group():
 def test_the_bucket_policy_plan_adds_the_trails_statements_and_keeps_others():
     spec = baseline.part_specs(options(), WHERE)["bucket_policy"]
     theirs = {"Sid": "Theirs", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject", "Resource": "*"}
-    plan = baseline._BucketPolicyPart.plan({"Version": "2012-10-17", "Statement": [theirs]}, spec, WHERE)
+    plan = BucketPolicyPart.plan({"Version": "2012-10-17", "Statement": [theirs]}, spec, WHERE)
     assert plan.steps == ["PutBucketPolicy"]
     assert plan.before is None
-    assert sorted(plan.after["statements"]) == sorted(baseline._BucketPolicyPart.owned(spec))
+    assert sorted(plan.after["statements"]) == sorted(BucketPolicyPart.owned(spec))
     assert "Theirs" not in plan.after["statements"]
 
 
 def test_the_bucket_policy_plan_is_empty_when_the_statements_are_there():
     spec = baseline.part_specs(options(), WHERE)["bucket_policy"]
-    policy = {"Version": "2012-10-17", "Statement": baseline._BucketPolicyPart.desired(spec, WHERE)}
-    plan = baseline._BucketPolicyPart.plan(policy, spec, WHERE)
+    policy = {"Version": "2012-10-17", "Statement": BucketPolicyPart.desired(spec, WHERE)}
+    plan = BucketPolicyPart.plan(policy, spec, WHERE)
     assert plan.steps == [] and plan.before == plan.after
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.trailops.cloudtrail.plugins.module_utils import bucket_policy as bp
 from ansible_collections.trailops.cloudtrail.plugins.module_utils.parameters import ParameterError
+from ansible_collections.trailops.cloudtrail.plugins.module_utils.parts import Where
 
 ACCOUNT = "123456789012"
 ARN_A = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/a-trail"
@@ -440,3 +441,42 @@ def test_check_mode_predicts_without_writing():
     changed, before, after = _ensure(fake, check_mode=True)
     assert (changed, fake.puts) == (True, [])
     assert after["Statement"] == [FOREIGN, ACL, WRITE]
+
+
+# -- the part the baseline and the log_bucket module share -------------------
+PART_WHERE = Where(ACCOUNT, "aws", "us-east-1", "a-trail")
+
+
+def part_spec(**given):
+    spec = {"bucket": "b", "state": "present", "trails": [ARN_A], "sid_suffix": bp.DEFAULT_SID_SUFFIX,
+            "option_names": {"bucket": "s3_bucket_name", "sid_suffix": "s3_bucket_name"}}
+    spec.update(given)
+    return spec
+
+
+def test_the_part_adds_the_trails_statements_beside_a_foreign_one():
+    foreign = {"Sid": "Theirs", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Resource": "*"}
+    plan = bp.BucketPolicyPart.plan({"Version": "2012-10-17", "Statement": [foreign]}, part_spec(), PART_WHERE)
+    assert plan.steps == [bp.PUT_STEP] and plan.before is None
+    assert sorted(plan.after["statements"]) == sorted(OWNED - {f"AWSCloudTrailDenyInsecureTransport{bp.DEFAULT_SID_SUFFIX}"})
+
+
+def test_the_part_removes_only_its_statements_for_state_absent():
+    current = {"Version": "2012-10-17", "Statement": bp.desired_statements("b", [ARN_A])}
+    plan = bp.BucketPolicyPart.plan(current, part_spec(state="absent"), PART_WHERE)
+    assert plan.steps == [bp.DELETE_STEP] and plan.after is None
+
+
+def test_a_bucket_about_to_be_deleted_takes_its_policy_with_it():
+    current = {"Version": "2012-10-17", "Statement": bp.desired_statements("b", [ARN_A])}
+    plan = bp.BucketPolicyPart.plan(current, part_spec(state="absent"), PART_WHERE, bucket_deleted=True)
+    assert plan.steps == [bp.WITH_THE_BUCKET] and plan.after is None
+    # Nothing for the part itself to write.
+    assert bp.BucketPolicyPart.apply(None, plan, part_spec(state="absent"), PART_WHERE) is None
+
+
+def test_the_parts_refusals_name_the_callers_option():
+    misuse = {"Sid": f"AWSCloudTrailWrite{bp.DEFAULT_SID_SUFFIX}", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}
+    with pytest.raises(ParameterError) as raised:
+        bp.BucketPolicyPart.plan({"Version": "2012-10-17", "Statement": [misuse]}, part_spec(), PART_WHERE)
+    assert raised.value.option == "s3_bucket_name" and "is not CloudTrail's grant" in raised.value.message

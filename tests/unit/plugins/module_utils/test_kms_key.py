@@ -29,16 +29,10 @@ def existing(policy=None, rotation=True, alias=ALIAS, key_state="Enabled", descr
     """A key's state as read() returns it, with the key policy it was read from."""
     if policy is None:
         policy = ps.merge_policy(None, kms_key.desired_statements(WHERE), kms_key.creation_policy(WHERE))
-    state = kms_key.KeyState(
-        alias=alias,
-        key_arn=KEY_ARN,
-        description=description,
-        enable_key_rotation=rotation,
-        key_state=key_state,
-        statements=ps.owned_statements(policy, set(kms_key.statement_sids(WHERE).values())),
+    sids = set(kms_key.statement_sids(WHERE).values())
+    return ps.PolicyState.of(
+        policy, sids, alias=alias, key_arn=KEY_ARN, description=description, enable_key_rotation=rotation, key_state=key_state
     )
-    state.policy = policy
-    return state
 
 
 def plan_for(before, spec=None):
@@ -335,10 +329,44 @@ def test_apply_merges_into_the_policy_as_read_at_write_time():
     plan = plan_for(existing({"Version": "2012-10-17", "Statement": []}))
     kms = MagicMock()
     kms.get_key_policy.return_value = {"Policy": json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN]})}
+    # KMS keeps what is put; the write is read back.
+    kms.put_key_policy.side_effect = lambda **kwargs: kms.get_key_policy.return_value.update(Policy=kwargs["Policy"])
     kms_key.apply(lambda service: kms, plan, WHERE)
     written = json.loads(kms.put_key_policy.call_args.kwargs["Policy"])
     assert written["Statement"][0] == FOREIGN
     assert [s["Sid"] for s in written["Statement"][1:]] == list(kms_key.statement_sids(WHERE).values())
+    assert kms.put_key_policy.call_count == 1
+
+
+def test_a_key_policy_write_lost_to_another_writer_is_merged_and_written_again():
+    """Two trails' runs put the shared key's policy at once: the other run's
+    write, merged from a read before ours, replaces ours; the read-back shows
+    it, and ours is merged into theirs and written again."""
+    theirs = dict(FOREIGN, Sid="OtherTrailsGrant")
+    stored = {"Policy": json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN]})}
+    puts = []
+
+    def put_key_policy(**kwargs):
+        puts.append(json.loads(kwargs["Policy"]))
+        # The first write is lost: the other writer's lands right after it.
+        stored["Policy"] = json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN, theirs]}) if len(puts) == 1 else kwargs["Policy"]
+
+    kms = MagicMock()
+    kms.get_key_policy.side_effect = lambda **kwargs: dict(stored)
+    kms.put_key_policy.side_effect = put_key_policy
+    kms_key.settle_key_policy(kms, KEY_ID, ALIAS, WHERE, pause=lambda seconds: None)
+    assert len(puts) == 2
+    final = [s["Sid"] for s in json.loads(stored["Policy"])["Statement"]]
+    assert final[:2] == [FOREIGN["Sid"], "OtherTrailsGrant"]
+    assert set(kms_key.statement_sids(WHERE).values()) <= set(final)
+
+
+def test_a_key_policy_that_never_keeps_our_statements_fails_naming_the_key():
+    kms = MagicMock()
+    kms.get_key_policy.return_value = {"Policy": json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN]})}
+    with pytest.raises(kms_key.AnsibleKmsKeyError, match="still lacks this trail's statements after 8 writes"):
+        kms_key.settle_key_policy(kms, KEY_ID, ALIAS, WHERE, pause=lambda seconds: None)
+    assert kms.put_key_policy.call_count == kms_key.KEY_POLICY_ATTEMPTS
 
 
 def test_apply_waits_for_a_new_key_kms_does_not_find_yet():
@@ -350,3 +378,25 @@ def test_apply_waits_for_a_new_key_kms_does_not_find_yet():
     assert after["key_arn"] == KEY_ARN
     assert kms.create_alias.call_count == 2
     assert kms.create_key.call_count == 1
+
+
+def test_a_new_key_that_lost_its_alias_to_another_run_is_scheduled_for_deletion():
+    """Two accounts' runs make the log archive's shared key at once: the one
+    whose CreateAlias finds the alias taken schedules its own unused key for
+    deletion and says so, for the caller to read the part again."""
+    kms = MagicMock()
+    kms.create_key.return_value = {"KeyMetadata": {"KeyId": KEY_ID, "Arn": KEY_ARN}}
+    kms.create_alias.side_effect = ClientError({"Error": {"Code": "AlreadyExistsException", "Message": "exists"}}, "CreateAlias")
+    with pytest.raises(kms_key.KeyAliasTaken):
+        kms_key.apply(lambda service: kms, plan_for(None), WHERE)
+    kms.schedule_key_deletion.assert_called_once_with(aws_retry=True, KeyId=KEY_ID, PendingWindowInDays=7)
+    kms.enable_key_rotation.assert_not_called()
+
+
+def test_a_new_key_policy_names_the_account_that_owns_the_key():
+    """A log archive's key: the root statement is the archive's, the trail's grant the member's."""
+    archive = Where(ACCOUNT, "aws", "us-east-1", "management-events", owner="210987654321")
+    policy = kms_key.creation_policy(archive)
+    assert policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::210987654321:root"}
+    encrypt = kms_key.desired_statements(archive)[0]
+    assert encrypt["Condition"]["StringEquals"] == {"aws:SourceArn": WHERE.trail_arn}

@@ -213,8 +213,16 @@ def test_an_existing_bucket_without_the_tag_is_never_taken_over():
 
 
 def test_an_adopted_bucket_must_exist():
-    with pytest.raises(ParameterError, match="existing: is true but the bucket name=trail-logs does not exist"):
+    with pytest.raises(ParameterError, match="existing: is true but no bucket trail-logs \\(the name given\\) exists where these credentials look"):
         planned(None, existing=True)
+
+
+def test_an_adopted_bucket_that_is_missing_names_the_callers_options_and_the_archive_role():
+    names = {"existing": "s3_bucket_existing", "name": "s3_bucket_name", "archive_role": "log_archive_role_arn"}
+    with pytest.raises(ParameterError) as raised:
+        planned(None, existing=True, option_names=names)
+    assert str(raised.value).startswith("s3_bucket_existing: is true but no bucket trail-logs (the s3_bucket_name given) exists")
+    assert "a central log archive) is managed through a role there, log_archive_role_arn" in str(raised.value)
 
 
 def test_an_adopted_bucket_setting_that_would_change_fails():
@@ -419,3 +427,18 @@ def test_state_absent_reads_the_tag_only_to_delete():
     fake = FakeS3(OWNED_BUCKET)
     assert _read(fake, state="absent", delete=True, trails=[]) == {"created_by": "log_bucket"}
     assert fake.calls == ["GetBucketTagging"]
+
+
+class _DeniedS3:
+    """An S3 client of an account that may not read another account's bucket."""
+
+    def get_bucket_versioning(self, **kwargs):
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetBucketVersioning")
+
+
+def test_a_bucket_the_credentials_may_not_read_is_named_with_the_way_to_reach_it():
+    given = spec(existing=True, option_names={"name": "s3_bucket_name", "archive_role": "log_archive_role_arn"})
+    with pytest.raises(ParameterError) as raised:
+        lb.read(lambda service: _DeniedS3(), given, WHERE)
+    assert str(raised.value).startswith("s3_bucket_name: the bucket trail-logs exists but these credentials may not read it (AccessDenied)")
+    assert "log_archive_role_arn" in str(raised.value)
