@@ -17,6 +17,12 @@ description:
   - 'An account''s outcome is the result of a task whose result has C(changed_parts) (the C(trailops.cloudtrail.baseline) module''s
     result): V(ok), or V(changed:) with the parts that changed (would change, under C(--check)); or a failure of the account:
     V(failed:) with the reason. A failure that a block''s C(rescue) handles, or that C(ignore_errors) ignores, is not an outcome.'
+  - 'For C(playbooks/validate_logs.yml): each trail''s line as its C(trailops.cloudtrail.validate_logs) run finishes, with its
+    verdict, the digests and log files checked and the seconds it took; then the account''s outcome, counted, from its
+    C(log_validation) fact: the verdict, the time, the trails, digests and log files, for example:
+    [3/20] 123456789012 (prod-payments) valid in 41.2 s: 1 trail, 24 digests, 288 log files.'
+  - 'For C(playbooks/dashboard.yml): each account''s line, counted, as its reads finish (its C(dashboard_account) fact):
+    V(read:) with its trails and the events read, or V(unreadable:) with the reason.'
   - The account's name is its C(aws_account_name) host variable (set by the C(trailops.cloudtrail.accounts) inventory plugin).
   - Every other result is silent, except the message of a C(debug) task with C(run_once) (the fleet's summary), the diffs of
     C(--diff), warnings, deprecations and errors. A one-line recap ends the run.
@@ -96,6 +102,84 @@ def progress_line(done: int, total: int, host: str, name: Optional[str], outcome
     return redact(f"{count}{account_label(host, name)} {outcome}")
 
 
+# -- log file validation (playbooks/validate_logs.yml) ----------------------------
+
+VALIDATION_COLORS = {"valid": C.COLOR_OK, "not_validated": C.COLOR_WARN}
+
+
+def _checked(counts: Any, kinds: tuple[str, ...]) -> int:
+    return sum(int(counts.get(kind) or 0) for kind in kinds) if isinstance(counts, Mapping) else 0
+
+
+def checked_counts(entry: Mapping[str, Any]) -> tuple[int, int]:
+    """(digests, log files) checked, from a validate_logs summary or a trail of the
+    account's report: what was read and checked, whatever the outcome; the log files of
+    an invalid digest (not_validated) were not."""
+    digest_kinds = ("valid", "invalid")
+    digests = _checked(entry.get("digests"), digest_kinds) + _checked(entry.get("backfill_digests"), digest_kinds)
+    return digests, _checked(entry.get("log_files"), ("valid", "modified", "deleted", "unreadable"))
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def is_validation(result: Mapping[str, Any]) -> bool:
+    """Whether ``result`` is a trailops.cloudtrail.validate_logs result (one trail's)."""
+    return "verdict" in result and "summary" in result and "failures" in result
+
+
+def trail_validation_line(label: str, result: Mapping[str, Any]) -> str:
+    """One trail's outcome, as its validate_logs run finishes."""
+    item = result.get("item")
+    trail = result.get("_ansible_item_label") or (item.get("name") if isinstance(item, Mapping) else None) or result.get("trail_arn") or "?"
+    verdict = result.get("verdict") or "unreadable"
+    took = f" in {result['seconds']} s" if result.get("seconds") is not None else ""
+    if verdict in ("valid", "invalid"):
+        digests, log_files = checked_counts(result.get("summary") or {})
+        line = f"{label} trail {trail}: {verdict}, {_plural(digests, 'digest')} and {_plural(log_files, 'log file')} checked{took}"
+        failures = len(result.get("failures") or [])
+        return line + (f", {_plural(failures, 'failure')}" if failures else "")
+    reason = one_line(result.get("msg") or "")
+    return f"{label} trail {trail}: {verdict}{took}" + (f": {reason}" if reason else "")
+
+
+def account_validation_outcome(result: Mapping[str, Any]) -> Optional[tuple[str, str]]:
+    """(outcome, verdict) of an account from a result that sets its ``log_validation``
+    fact (playbooks/validate_logs.yml), or None if the result does not."""
+    entry = (result.get("ansible_facts") or {}).get("log_validation")
+    if not isinstance(entry, Mapping) or "verdict" not in entry:
+        return None
+    verdict = str(entry["verdict"])
+    outcome = f"{verdict} in {entry.get('seconds')} s"
+    summary = entry.get("summary") or {}
+    trails = summary.get("trails") or []
+    if summary.get("error"):
+        return f"{outcome}: {one_line(summary['error'])}", verdict
+    if not trails:
+        return f"{outcome}: {one_line(summary.get('message') or 'no trail')}", verdict
+    counts = [checked_counts(trail) for trail in trails if isinstance(trail, Mapping)]
+    digests, log_files = sum(count[0] for count in counts), sum(count[1] for count in counts)
+    outcome += f": {_plural(len(trails), 'trail')}, {_plural(digests, 'digest')}, {_plural(log_files, 'log file')}"
+    failures = len(entry.get("failures") or [])
+    return outcome + (f", {_plural(failures, 'failure')}" if failures else ""), verdict
+
+
+# -- the dashboard (playbooks/dashboard.yml) ------------------------------------------
+
+
+def dashboard_outcome(result: Mapping[str, Any]) -> Optional[tuple[str, bool]]:
+    """(outcome, read) of an account from a result that sets its ``dashboard_account``
+    fact (playbooks/dashboard.yml), or None if the result does not."""
+    entry = (result.get("ansible_facts") or {}).get("dashboard_account")
+    if not isinstance(entry, Mapping) or "events" not in entry:
+        return None
+    if entry.get("error"):
+        return f"unreadable: {one_line(entry['error'])}", False
+    trails = {trail.get("trail_arn") for trail in entry.get("trails") or [] if isinstance(trail, Mapping)}
+    return f"read: {_plural(len(trails), 'trail')}, {_plural(len(entry.get('events') or []), 'event')}", True
+
+
 def _rescued(task: Any) -> bool:
     """Whether a block around ``task`` has a ``rescue`` that handles its failure
     (the task is in the block's own tasks, not in its rescue or always)."""
@@ -145,6 +229,25 @@ class CallbackModule(DefaultCallback):
         account_name = (getattr(host, "vars", None) or {}).get("aws_account_name")
         self._display.display(progress_line(len(self._reported), self._hosts_total, name, account_name, outcome), color=color)
 
+    def _report_dashboard(self, host: Any, answer: Mapping[str, Any]) -> bool:
+        """Print an account's dashboard read as it finishes; whether ``answer`` was one."""
+        found = dashboard_outcome(answer)
+        if found is not None:
+            self._report(host, found[0], C.COLOR_OK if found[1] else C.COLOR_ERROR)
+        return found is not None
+
+    def _report_validation(self, host: Any, answer: Mapping[str, Any]) -> bool:
+        """Print a trail's or an account's log file validation outcome; whether ``answer`` was one."""
+        if is_validation(answer):
+            label = account_label(host.get_name(), (getattr(host, "vars", None) or {}).get("aws_account_name"))
+            self._display.display(redact(trail_validation_line(label, answer)), color=VALIDATION_COLORS.get(answer.get("verdict"), C.COLOR_ERROR))
+            return True
+        found = account_validation_outcome(answer)
+        if found is None:
+            return False
+        self._report(host, found[0], VALIDATION_COLORS.get(found[1], C.COLOR_ERROR))
+        return True
+
     # -- plays and tasks --------------------------------------------------------
     def v2_playbook_on_play_start(self, play: Any) -> None:
         self._play = play
@@ -176,6 +279,8 @@ class CallbackModule(DefaultCallback):
             return
         task, host, answer = self._parts(result)
         self._warnings(answer)
+        if self._report_validation(host, answer) or self._report_dashboard(host, answer):
+            return
         outcome = outcome_of(answer)
         if outcome is not None:
             self._report(host, outcome, C.COLOR_CHANGED if outcome != "ok" else C.COLOR_OK)
@@ -212,6 +317,10 @@ class CallbackModule(DefaultCallback):
     def v2_runner_item_on_ok(self, result: Any) -> None:
         if self._verbose:
             super().v2_runner_item_on_ok(result)
+            return
+        # A loop's items arrive as each finishes: a trail's validation says so then.
+        _task, host, answer = self._parts(result)
+        self._report_validation(host, answer)
 
     def v2_runner_item_on_skipped(self, result: Any) -> None:
         if self._verbose:
