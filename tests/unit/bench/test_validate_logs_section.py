@@ -28,11 +28,12 @@ def test_a_latency_without_a_target_is_shown_but_not_judged():
 
 
 def test_render_has_a_row_per_size_and_latency_between_the_markers():
-    text = part.render({"rows": [_row(1000, 0, 0.4, 60.0), _row(1000, 30, 0.1, 61.0)], "machine": {"nproc": "2"}})
+    text = part.render({"rows": [_row(1000, 0, 0.4, 60.0), _row(1000, 30, 0.1, 61.0)], "machine": {"nproc": "2"}, "load": "3.5 2.0 1.0"})
     assert text.startswith(part.BEGIN) and text.rstrip().endswith(part.END)
     assert "| 1,000 (1 digests) | 0 ms | 1 | 1.0 | 1.0 | 0.40 | 10 / 10 | 60 / 100 |" in text
     assert "| 1,000 (1 digests) | 30 ms |" in text
-    assert "shared with five other engineers" in text
+    # The load it was measured under, read against the number of cores.
+    assert "**The machine**: 2 cores" in text and "load average 3.5 2.0 1.0." in text
 
 
 @pytest.mark.parametrize(
