@@ -173,19 +173,10 @@ from ansible_collections.trailops.cloudtrail.plugins.module_utils.event_selector
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.trail_costs import CostInputError
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.trail_costs import event_rates
 from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.trail_costs import trail_costs
+from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.trail_costs import utc_time
 
 OWN_SESSIONS = ("trailops-cloudtrail",)
 NOT_CHECKED = "not checked"
-
-
-def _parse_time(value: Any) -> datetime.datetime:
-    if isinstance(value, datetime.datetime):
-        parsed = value
-    else:
-        parsed = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.astimezone(datetime.timezone.utc)
 
 
 def encryption(trail: dict[str, Any]) -> str:
@@ -304,7 +295,7 @@ def time_slots(events: list[dict[str, Any]], now: datetime.datetime, hours: int)
         begin = start + width * index
         slots.append({"start": begin.isoformat(), "label": begin.strftime("%H:%M" if hours <= 24 else "%m-%d %H:%M"), "count": 0, "errors": 0})
     for event in events:
-        offset = _parse_time(event["event_time"]) - start
+        offset = utc_time(event["event_time"]) - start
         if offset < datetime.timedelta(0) or offset > datetime.timedelta(hours=hours):
             continue
         slot = slots[min(int(offset / width), slot_count - 1)]
@@ -346,7 +337,7 @@ def _ranked(counter: Counter, top: int) -> list[dict[str, Any]]:
 
 
 def _newest_first(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(events, key=lambda event: _parse_time(event["event_time"]), reverse=True)
+    return sorted(events, key=lambda event: utc_time(event["event_time"]), reverse=True)
 
 
 def _check(accounts: Any, hours: Any, own_sessions: Any) -> list[str]:
@@ -373,7 +364,7 @@ def fleet_dashboard(
 ) -> dict[str, Any]:
     sessions = _check(accounts, hours, own_sessions)
     hours, top, recent = int(hours), int(top), int(recent)
-    end = _parse_time(now) if now else datetime.datetime.now(datetime.timezone.utc)
+    end = utc_time(now) if now else datetime.datetime.now(datetime.timezone.utc)
     drift = drift_by_account(drift_report)
 
     # A log bucket or trail key in another account (a log-archive account) counts
@@ -444,7 +435,7 @@ def fleet_dashboard(
         "error_calls": _ranked(
             Counter("%s: %s" % (event.get("event_name"), event.get("error_code")) for event in all_events if event.get("error_code")), top
         ),
-        "security_changes": sorted(changes, key=lambda entry: _parse_time(entry["event_time"]), reverse=True),
+        "security_changes": sorted(changes, key=lambda entry: utc_time(entry["event_time"]), reverse=True),
         "recent_events": _newest_first(all_events)[:recent],
         "insights_events": _newest_first(insights)[:recent],
     }

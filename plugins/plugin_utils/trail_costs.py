@@ -120,12 +120,15 @@ def normalize_rates(events_per_hour: Optional[Mapping[str, Any]]) -> dict[str, R
     return rates
 
 
-def _parse_time(value: Any) -> datetime.datetime:
+def utc_time(value: Any) -> datetime.datetime:
+    """An event time (ISO 8601, or a datetime) in UTC; a time without a zone is UTC."""
     if isinstance(value, datetime.datetime):
         parsed = value
     else:
         parsed = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.astimezone(datetime.timezone.utc)
 
 
 def event_rates(
@@ -145,9 +148,9 @@ def event_rates(
     sample = list(events)
     span = float(hours)
     if max_events and len(sample) >= max_events and sample:
-        oldest = min(_parse_time(event["event_time"]) for event in sample)
+        oldest = min(utc_time(event["event_time"]) for event in sample)
         # A burst within the same minute would give an absurd rate; a minute is the floor.
-        span = min(span, max((_parse_time(now) - oldest).total_seconds() / 3600, 1 / 60))
+        span = min(span, max((utc_time(now) - oldest).total_seconds() / 3600, 1 / 60))
     counts = {region: {"read": 0, "write": 0} for region in regions}
     for event in sample:
         region = event.get("region")

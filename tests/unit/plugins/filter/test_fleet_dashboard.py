@@ -15,7 +15,7 @@ from ansible_collections.trailops.cloudtrail.plugins.filter.fleet_dashboard impo
 from ansible_collections.trailops.cloudtrail.plugins.filter.fleet_dashboard import management_scope
 from ansible_collections.trailops.cloudtrail.plugins.filter.fleet_dashboard import selectors_summary
 from ansible_collections.trailops.cloudtrail.plugins.filter.fleet_dashboard import time_slots
-from ansible_collections.trailops.cloudtrail.plugins.filter.fleet_dashboard import _parse_time
+from ansible_collections.trailops.cloudtrail.plugins.plugin_utils.trail_costs import utc_time
 
 NOW = "2024-05-01T12:00:00+00:00"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -84,12 +84,12 @@ def test_insights_summary(selectors, expected):
     ],
 )
 def test_time_slots(hours, times, expected_counts):
-    slots = time_slots([event(time) for time in times], _parse_time(NOW), hours)
+    slots = time_slots([event(time) for time in times], utc_time(NOW), hours)
     assert [slot["count"] for slot in slots] == expected_counts
 
 
 def test_time_slots_count_errors_apart():
-    slots = time_slots([event("2024-05-01T11:10:00Z"), event("2024-05-01T11:20:00Z", error="AccessDenied")], _parse_time(NOW), 1)
+    slots = time_slots([event("2024-05-01T11:10:00Z"), event("2024-05-01T11:20:00Z", error="AccessDenied")], utc_time(NOW), 1)
     assert [(slot["count"], slot["errors"]) for slot in slots] == [(2, 1)]
 
 
